@@ -32,6 +32,10 @@ def _uid():
 
 # (id, request overrides, expected message). Base request: valid PAY_PER_REQUEST
 # table with hash key "a" (S). A value of None removes the member.
+# The two length messages are the wording captured from real DynamoDB in the
+# reference pack ("... Member must have length greater than or equal to 3");
+# dynalite 4 still says "TableName must be at least 3 characters long and at most
+# 255 characters long". The 255 case follows the captured 3-character case.
 CREATE_TABLE_ERRORS = [
     ("name-too-short", {"TableName": "ab"},
      "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: "
@@ -201,6 +205,8 @@ def test_create_table_response_has_description(ddb):
         wait_table_gone(ddb, name)
 
 
+# Real DynamoDB: "Table already exists: <name>" (reference pack). dynalite 4 sends an
+# empty message and DynamoDB Local "Cannot create preexisting table".
 def test_create_table_duplicate(ddb, table_factory):
     name = table_factory(hash_key=("a", "S"))
     err = expect_error(ddb.create_table, TableName=name, KeySchema=_hash("a"),

@@ -35,6 +35,11 @@ impl Conn {
         Ok(c)
     }
 
+    /// Drops the connection (e.g. after an abandoned request); the next call reconnects.
+    pub fn reset(&mut self) {
+        self.stream = None;
+    }
+
     async fn reconnect(&mut self) -> io::Result<()> {
         self.stream = None;
         self.buf.clear();

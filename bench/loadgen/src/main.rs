@@ -7,8 +7,9 @@
 //!          create the table, preload hot keys + the query partition, verify, then
 //!          optionally bulk-load N items
 //!   load   like setup but only the bulk load
-//!   wait   --endpoint URL --since EPOCH_SECS[.frac] [--timeout-secs S]
+//!   wait   --endpoint URL --since EPOCH_SECS[.frac] [--timeout-secs S] [--pid PID]
 //!          poll ListTables until a 2xx; print ms elapsed since --since
+//!          (fails at once if PID exits)
 //!   sign   --endpoint URL --time EPOCH_SECS --target T --body B
 //!          print the signed request (for cross-checking against botocore)
 //!
@@ -242,7 +243,16 @@ async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, share
         req.clear();
         signer.write_request(now_secs(), target, body.as_bytes(), &mut req);
         let t0 = Instant::now();
-        match conn.roundtrip(&req).await {
+        // A stuck server must not hang the run: give up 5 s past the deadline.
+        let limit = shared.deadline.saturating_duration_since(t0) + Duration::from_secs(5);
+        let res = match tokio::time::timeout(limit, conn.roundtrip(&req)).await {
+            Ok(r) => r,
+            Err(_) => {
+                conn.reset();
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "request timed out"))
+            }
+        };
+        match res {
             Ok(r) if (200..300).contains(&r.status) => {
                 out.hist.record(t0.elapsed().as_nanos() as u64);
                 out.ok += 1;
@@ -443,7 +453,14 @@ async fn bulk_load(ep: &Endpoint, table: &str, items: u64, connections: usize, m
                 put_body(&table, &format!("item-{i:08}"), "0", item_bytes, &mut f, &mut body);
                 req.clear();
                 s.write_request(now_secs(), "DynamoDB_20120810.PutItem", body.as_bytes(), &mut req);
-                match conn.roundtrip(&req).await {
+                let res = match tokio::time::timeout(Duration::from_secs(10), conn.roundtrip(&req)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        conn.reset();
+                        Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "request timed out"))
+                    }
+                };
+                match res {
                     Ok(r) if (200..300).contains(&r.status) => {
                         done.fetch_add(1, Ordering::Relaxed);
                         consecutive_errors = 0;
@@ -519,6 +536,7 @@ fn cmd_wait(a: &Args) {
     let ep = parse_endpoint(&a.req("endpoint"));
     let since: f64 = a.req("since").replace(',', ".").parse().unwrap_or_else(|_| die("bad --since"));
     let timeout = Duration::from_secs_f64(a.num("timeout-secs", 60.0));
+    let pid: Option<u32> = a.0.get("pid").map(|p| p.parse().unwrap_or_else(|_| die("bad --pid")));
     let rt = runtime(1);
     let start = Instant::now();
     let ok = rt.block_on(async {
@@ -526,6 +544,12 @@ fn cmd_wait(a: &Args) {
         let mut req = Vec::new();
         // 1 ms between attempts, bounded by the timeout (and so by count).
         while start.elapsed() < timeout {
+            if let Some(pid) = pid {
+                if !process_alive(pid) {
+                    eprintln!("loadgen wait: process {pid} exited before it was ready");
+                    return false;
+                }
+            }
             req.clear();
             s.write_request(now_secs(), "DynamoDB_20120810.ListTables", b"{}", &mut req);
             let attempt = async {
@@ -547,6 +571,15 @@ fn cmd_wait(a: &Args) {
     } else {
         println!("{{\"ready_ms\":null}}");
         exit(1);
+    }
+}
+
+/// False once /proc/PID is gone or the process is a zombie.
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // state is the field after the parenthesised command name
+        Ok(s) => s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])).unwrap_or(true),
+        Err(_) => false,
     }
 }
 

@@ -40,11 +40,13 @@ impl NumberError {
             NumberError::NotNumeric(text) => {
                 format!("The parameter cannot be converted to a numeric value: {text}")
             }
-            NumberError::Precision => {
-                "Attempting to store more than 38 significant digits in a Number".to_string()
+            NumberError::Precision => "Attempting to store more than 38 significant digits in a Number".to_string(),
+            NumberError::Overflow => {
+                "Number overflow. Attempting to store a number with magnitude larger than supported range".to_string()
             }
-            NumberError::Overflow => "Number overflow. Attempting to store a number with magnitude larger than supported range".to_string(),
-            NumberError::Underflow => "Number underflow. Attempting to store a number with magnitude smaller than supported range".to_string(),
+            NumberError::Underflow => {
+                "Number underflow. Attempting to store a number with magnitude smaller than supported range".to_string()
+            }
         }
     }
 }
@@ -56,7 +58,11 @@ impl fmt::Display for NumberError {
 }
 
 impl Number {
-    pub const ZERO: Number = Number { negative: false, significand: 0, exponent: 0 };
+    pub const ZERO: Number = Number {
+        negative: false,
+        significand: 0,
+        exponent: 0,
+    };
 
     /// Parses a number as DynamoDB accepts it: optional sign, digits with an optional decimal
     /// point, optional exponent (`1.5e-3`). Leading and trailing zeros are not significant.
@@ -135,9 +141,7 @@ impl Number {
     /// Builds a number from decimal digits (no leading or trailing zeros, not empty) and an
     /// exponent, checking precision and range.
     fn from_digits(negative: bool, digits: &[u8], exponent: i64) -> Result<Number, NumberError> {
-        if digits.len() > SIGNIFICANT_DIGITS_MAX {
-            return Err(NumberError::Precision);
-        }
+        // AWS checks the magnitude before the precision.
         let leading = exponent + digits.len() as i64 - 1;
         if leading > i64::from(EXPONENT_MAX) {
             return Err(NumberError::Overflow);
@@ -145,10 +149,17 @@ impl Number {
         if leading < i64::from(EXPONENT_MIN) {
             return Err(NumberError::Underflow);
         }
+        if digits.len() > SIGNIFICANT_DIGITS_MAX {
+            return Err(NumberError::Precision);
+        }
         let significand = digits.iter().fold(0u128, |acc, &d| acc * 10 + u128::from(d));
         // In range by the checks above.
         let exponent = exponent as i32;
-        Ok(Number { negative, significand, exponent })
+        Ok(Number {
+            negative,
+            significand,
+            exponent,
+        })
     }
 
     pub fn is_zero(&self) -> bool {
@@ -238,7 +249,10 @@ impl Number {
         if self.is_zero() {
             return Number::ZERO;
         }
-        Number { negative: !self.negative, ..self.clone() }
+        Number {
+            negative: !self.negative,
+            ..self.clone()
+        }
     }
 
     /// Compares magnitudes of two non-zero numbers.
@@ -308,7 +322,9 @@ impl Number {
                     return None;
                 }
                 let exponent = leading - digits.len() as i64 + 1;
-                Number::from_digits(negative, &digits, exponent).ok().map(|n| (n, position))
+                Number::from_digits(negative, &digits, exponent)
+                    .ok()
+                    .map(|n| (n, position))
             }
             _ => None,
         }
@@ -319,7 +335,9 @@ impl Number {
         if self.exponent < 0 {
             return None;
         }
-        let value = self.significand.checked_mul(10u128.checked_pow(self.exponent as u32)?)?;
+        let value = self
+            .significand
+            .checked_mul(10u128.checked_pow(self.exponent as u32)?)?;
         let value = i64::try_from(value).ok()?;
         Some(if self.negative { -value } else { value })
     }
@@ -338,9 +356,19 @@ impl Ord for Number {
         match (self.is_zero(), other.is_zero()) {
             (true, true) => return Ordering::Equal,
             (true, false) => {
-                return if other.negative { Ordering::Greater } else { Ordering::Less };
+                return if other.negative {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
             }
-            (false, true) => return if self.negative { Ordering::Less } else { Ordering::Greater },
+            (false, true) => {
+                return if self.negative {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+            }
             (false, false) => {}
         }
         match (self.negative, other.negative) {
@@ -434,9 +462,8 @@ impl Wide {
         let mut limbs = Vec::with_capacity(self.0.len().max(other.0.len()) + 1);
         let mut carry = 0u64;
         for index in 0..self.0.len().max(other.0.len()) {
-            let value = u64::from(*self.0.get(index).unwrap_or(&0))
-                + u64::from(*other.0.get(index).unwrap_or(&0))
-                + carry;
+            let value =
+                u64::from(*self.0.get(index).unwrap_or(&0)) + u64::from(*other.0.get(index).unwrap_or(&0)) + carry;
             limbs.push((value % LIMB) as u32);
             carry = value / LIMB;
         }
@@ -451,9 +478,7 @@ impl Wide {
         let mut limbs = Vec::with_capacity(self.0.len());
         let mut borrow = 0i64;
         for index in 0..self.0.len() {
-            let mut value = i64::from(self.0[index])
-                - i64::from(*other.0.get(index).unwrap_or(&0))
-                - borrow;
+            let mut value = i64::from(self.0[index]) - i64::from(*other.0.get(index).unwrap_or(&0)) - borrow;
             borrow = 0;
             if value < 0 {
                 value += LIMB as i64;
@@ -530,8 +555,14 @@ mod tests {
             ("-12.3400", "-12.34"),
             (".5", "0.5"),
             ("5.", "5"),
-            ("123456789012345678901234567890123456780000", "123456789012345678901234567890123456780000"),
-            ("9.9999999999999999999999999999999999999E+125", "99999999999999999999999999999999999999000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"),
+            (
+                "123456789012345678901234567890123456780000",
+                "123456789012345678901234567890123456780000",
+            ),
+            (
+                "9.9999999999999999999999999999999999999E+125",
+                "999999999999999999999999999999999999990000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+            ),
         ] {
             assert_eq!(n(input).to_string(), canonical, "{input}");
         }
@@ -561,22 +592,41 @@ mod tests {
         for (a, b, sum) in [
             ("0.1", "0.2", "0.3"),
             ("1", "-1", "0"),
-            ("99999999999999999999999999999999999999", "-1", "99999999999999999999999999999999999998"),
+            (
+                "99999999999999999999999999999999999999",
+                "-1",
+                "99999999999999999999999999999999999998",
+            ),
             ("-5", "3", "-2"),
-            ("1e100", "1e100", "20000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"),
+            (
+                "1e100",
+                "1e100",
+                "20000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+            ),
             ("0.5", "-0.25", "0.25"),
         ] {
             assert_eq!(n(a).add(&n(b)).map(|r| r.to_string()), Ok(sum.to_string()), "{a}+{b}");
         }
-        assert_eq!(n("99999999999999999999999999999999999999").add(&n("1")).map(|r| r.to_string()), Ok("100000000000000000000000000000000000000".to_string()));
+        assert_eq!(
+            n("99999999999999999999999999999999999999")
+                .add(&n("1"))
+                .map(|r| r.to_string()),
+            Ok("100000000000000000000000000000000000000".to_string())
+        );
         assert_eq!(n("1e100").add(&n("1")), Err(NumberError::Precision));
-        assert_eq!(n("9.9999999999999999999999999999999999999E+125").add(&n("1e125")), Err(NumberError::Overflow));
+        assert_eq!(
+            n("9.9999999999999999999999999999999999999E+125").add(&n("1e125")),
+            Err(NumberError::Overflow)
+        );
         assert_eq!(n("10").sub(&n("0.5")).map(|r| r.to_string()), Ok("9.5".to_string()));
     }
 
     #[test]
     fn ordering_matches_value_and_encoding() {
-        let sorted = ["-1e125", "-100", "-10", "-1.51", "-1.5", "-1", "-0.5", "-1e-130", "0", "1e-130", "0.5", "1", "1.5", "1.51", "2", "10", "100", "1e125"];
+        let sorted = [
+            "-1e125", "-100", "-10", "-1.51", "-1.5", "-1", "-0.5", "-1e-130", "0", "1e-130", "0.5", "1", "1.5",
+            "1.51", "2", "10", "100", "1e125",
+        ];
         for window in sorted.windows(2) {
             let (a, b) = (n(window[0]), n(window[1]));
             assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", window[0], window[1]);
@@ -596,7 +646,16 @@ mod tests {
 
     #[test]
     fn sizes_as_aws_counts_them() {
-        for (text, size) in [("0", 1), ("1", 2), ("12", 2), ("123", 3), ("10", 2), ("-1", 3), ("0.5", 2), ("1234", 3)] {
+        for (text, size) in [
+            ("0", 1),
+            ("1", 2),
+            ("12", 2),
+            ("123", 3),
+            ("10", 2),
+            ("-1", 3),
+            ("0.5", 2),
+            ("1234", 3),
+        ] {
             assert_eq!(n(text).size_bytes(), size, "{text}");
         }
     }

@@ -154,7 +154,10 @@ impl AttributeValue {
             AttributeValue::B(b) => b.len(),
             AttributeValue::Bool(_) | AttributeValue::Null => 1,
             AttributeValue::M(map) => {
-                3 + map.iter().map(|(name, value)| 1 + name.len() + value.size_bytes()).sum::<usize>()
+                3 + map
+                    .iter()
+                    .map(|(name, value)| 1 + name.len() + value.size_bytes())
+                    .sum::<usize>()
             }
             AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + v.size_bytes()).sum::<usize>(),
             AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
@@ -212,7 +215,10 @@ mod tests {
             (AttributeValue::B(vec![1, 2, 3]), 3),
             (num("123"), 3),
             (AttributeValue::L(vec![]), 3),
-            (AttributeValue::L(vec![AttributeValue::Null, AttributeValue::S("ab".into())]), 3 + 2 + 3),
+            (
+                AttributeValue::L(vec![AttributeValue::Null, AttributeValue::S("ab".into())]),
+                3 + 2 + 3,
+            ),
             (AttributeValue::M(nested), 3 + 1 + 1 + 1),
             (AttributeValue::Ss(vec!["ab".into(), "c".into()]), 3),
         ];
@@ -231,11 +237,16 @@ mod tests {
             AttributeValue::string_set(vec![]).map_err(|e| e.message()),
             Err("An string set  may not be empty".to_string())
         );
-        let set = AttributeValue::number_set(vec![
-            Number::parse("10").expect("n"),
-            Number::parse("2").expect("n"),
-        ]);
-        assert_eq!(set, Ok(AttributeValue::Ns(vec![Number::parse("2").expect("n"), Number::parse("10").expect("n")])));
-        assert!(AttributeValue::number_set(vec![Number::parse("1").expect("n"), Number::parse("1.0").expect("n")]).is_err());
+        let set = AttributeValue::number_set(vec![Number::parse("10").expect("n"), Number::parse("2").expect("n")]);
+        assert_eq!(
+            set,
+            Ok(AttributeValue::Ns(vec![
+                Number::parse("2").expect("n"),
+                Number::parse("10").expect("n")
+            ]))
+        );
+        assert!(
+            AttributeValue::number_set(vec![Number::parse("1").expect("n"), Number::parse("1.0").expect("n")]).is_err()
+        );
     }
 }

@@ -46,7 +46,10 @@ pub struct KeyRange<'a> {
 
 impl<'a> KeyRange<'a> {
     pub fn all() -> KeyRange<'static> {
-        KeyRange { start: Bound::Unbounded, end: Bound::Unbounded }
+        KeyRange {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+        }
     }
 
     /// True when no key can lie in the range (start above end, or equal and not both included).
@@ -67,13 +70,7 @@ pub type Visitor<'v> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'v;
 pub trait Reader {
     fn get(&self, space: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Visits the entries of `range` in key order (or reverse order).
-    fn scan(
-        &self,
-        space: &str,
-        range: KeyRange<'_>,
-        reverse: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), StoreError>;
+    fn scan(&self, space: &str, range: KeyRange<'_>, reverse: bool, visit: &mut Visitor<'_>) -> Result<(), StoreError>;
 }
 
 /// A write transaction, as seen by one job.
@@ -114,7 +111,9 @@ where
             let _ = sender.send(commit.and(result));
         })
     }));
-    receiver.await.unwrap_or_else(|_| Err(StoreError("the store has shut down".to_string())))
+    receiver
+        .await
+        .unwrap_or_else(|_| Err(StoreError("the store has shut down".to_string())))
 }
 
 #[cfg(test)]

@@ -28,13 +28,7 @@ impl MemoryStore {
     }
 }
 
-fn scan_in(
-    spaces: &Spaces,
-    space: &str,
-    range: KeyRange<'_>,
-    reverse: bool,
-    visit: &mut Visitor<'_>,
-) {
+fn scan_in(spaces: &Spaces, space: &str, range: KeyRange<'_>, reverse: bool, visit: &mut Visitor<'_>) {
     let Some(entries) = spaces.get(space) else { return };
     // BTreeMap::range panics on inverted ranges; such ranges hold nothing.
     if range.is_empty() {
@@ -61,13 +55,7 @@ impl Reader for MemoryStore {
         Ok(self.read().get(space).and_then(|entries| entries.get(key)).cloned())
     }
 
-    fn scan(
-        &self,
-        space: &str,
-        range: KeyRange<'_>,
-        reverse: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn scan(&self, space: &str, range: KeyRange<'_>, reverse: bool, visit: &mut Visitor<'_>) -> Result<(), StoreError> {
         scan_in(&self.read(), space, range, reverse, visit);
         Ok(())
     }
@@ -80,13 +68,7 @@ impl Reader for MemoryTxn<'_> {
         Ok(self.0.get(space).and_then(|entries| entries.get(key)).cloned())
     }
 
-    fn scan(
-        &self,
-        space: &str,
-        range: KeyRange<'_>,
-        reverse: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn scan(&self, space: &str, range: KeyRange<'_>, reverse: bool, visit: &mut Visitor<'_>) -> Result<(), StoreError> {
         scan_in(self.0, space, range, reverse, visit);
         Ok(())
     }
@@ -94,7 +76,10 @@ impl Reader for MemoryTxn<'_> {
 
 impl WriteTxn for MemoryTxn<'_> {
     fn put(&mut self, space: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.0.entry(space.to_string()).or_default().insert(key.to_vec(), value.to_vec());
+        self.0
+            .entry(space.to_string())
+            .or_default()
+            .insert(key.to_vec(), value.to_vec());
         Ok(())
     }
 

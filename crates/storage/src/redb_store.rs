@@ -91,7 +91,11 @@ fn run_batch(database: &Database, batch: Vec<WriteJob>) -> (Vec<Completion>, Res
     }
     let mut completions = Vec::with_capacity(batch.len());
     let failure = {
-        let mut txn = RedbTxn { transaction: &transaction, tables: HashMap::new(), failure: None };
+        let mut txn = RedbTxn {
+            transaction: &transaction,
+            tables: HashMap::new(),
+            failure: None,
+        };
         for job in batch {
             completions.push(job(&mut txn));
         }
@@ -160,11 +164,16 @@ impl<'t> RedbTxn<'t> {
 
     fn table(&mut self, space: &str) -> Result<&mut redb::Table<'t, &'static [u8], &'static [u8]>, StoreError> {
         if !self.tables.contains_key(space) {
-            let table = self.transaction.open_table(definition(space)).map_err(StoreError::from_any);
+            let table = self
+                .transaction
+                .open_table(definition(space))
+                .map_err(StoreError::from_any);
             let table = self.note(table)?;
             self.tables.insert(space.to_string(), table);
         }
-        self.tables.get_mut(space).ok_or_else(|| StoreError("table vanished".to_string()))
+        self.tables
+            .get_mut(space)
+            .ok_or_else(|| StoreError("table vanished".to_string()))
     }
 }
 
@@ -179,7 +188,13 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
     }
     let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (range.start, range.end);
     let entries = table.range::<&[u8]>(bounds).map_err(StoreError::from_any)?;
-    let mut step = |entry: Result<(redb::AccessGuard<'_, &'static [u8]>, redb::AccessGuard<'_, &'static [u8]>), redb::StorageError>| {
+    let mut step = |entry: Result<
+        (
+            redb::AccessGuard<'_, &'static [u8]>,
+            redb::AccessGuard<'_, &'static [u8]>,
+        ),
+        redb::StorageError,
+    >| {
         match entry {
             Ok((key, value)) => Ok(visit(key.value(), value.value()).is_break()),
             Err(error) => Err(StoreError::from_any(error)),
@@ -208,29 +223,33 @@ impl Reader for RedbTxn<'_> {
             return Ok(value.map(|v| v.value().to_vec()));
         }
         match self.transaction.open_table(definition(space)) {
-            Ok(table) => Ok(table.get(key).map_err(StoreError::from_any)?.map(|v| v.value().to_vec())),
+            Ok(table) => Ok(table
+                .get(key)
+                .map_err(StoreError::from_any)?
+                .map(|v| v.value().to_vec())),
             Err(error) => Err(StoreError::from_any(error)),
         }
     }
 
-    fn scan(
-        &self,
-        space: &str,
-        range: KeyRange<'_>,
-        reverse: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn scan(&self, space: &str, range: KeyRange<'_>, reverse: bool, visit: &mut Visitor<'_>) -> Result<(), StoreError> {
         if let Some(table) = self.tables.get(space) {
             return scan_table(table, range, reverse, visit);
         }
-        let table = self.transaction.open_table(definition(space)).map_err(StoreError::from_any)?;
+        let table = self
+            .transaction
+            .open_table(definition(space))
+            .map_err(StoreError::from_any)?;
         scan_table(&table, range, reverse, visit)
     }
 }
 
 impl WriteTxn for RedbTxn<'_> {
     fn put(&mut self, space: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let result = self.table(space)?.insert(key, value).map(|_| ()).map_err(StoreError::from_any);
+        let result = self
+            .table(space)?
+            .insert(key, value)
+            .map(|_| ())
+            .map_err(StoreError::from_any);
         self.note(result)
     }
 
@@ -241,7 +260,11 @@ impl WriteTxn for RedbTxn<'_> {
 
     fn drop_space(&mut self, space: &str) -> Result<(), StoreError> {
         self.tables.remove(space);
-        let result = self.transaction.delete_table(definition(space)).map(|_| ()).map_err(StoreError::from_any);
+        let result = self
+            .transaction
+            .delete_table(definition(space))
+            .map(|_| ())
+            .map_err(StoreError::from_any);
         self.note(result)
     }
 }
@@ -258,13 +281,7 @@ impl Reader for RedbStore {
         Ok(value.map(|v| v.value().to_vec()))
     }
 
-    fn scan(
-        &self,
-        space: &str,
-        range: KeyRange<'_>,
-        reverse: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn scan(&self, space: &str, range: KeyRange<'_>, reverse: bool, visit: &mut Visitor<'_>) -> Result<(), StoreError> {
         let transaction = self.database.begin_read().map_err(StoreError::from_any)?;
         let table = match transaction.open_table(definition(space)) {
             Ok(table) => table,

@@ -3,7 +3,7 @@
 use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 
-use crate::{KeyRange, MemoryStore, RedbStore, Reader, Store, StoreError, write};
+use crate::{KeyRange, MemoryStore, Reader, RedbStore, Store, StoreError, write};
 
 fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<std::path::PathBuf>)> {
     let directory = std::env::temp_dir().join(format!(
@@ -15,7 +15,10 @@ fn backends() -> Vec<(&'static str, Arc<dyn Store>, Option<std::path::PathBuf>)>
     std::fs::create_dir_all(&directory).expect("temp dir");
     let path = directory.join("data.redb");
     let redb: Arc<dyn Store> = Arc::new(RedbStore::open(&path).expect("open redb"));
-    vec![("memory", Arc::new(MemoryStore::new()), None), ("redb", redb, Some(directory))]
+    vec![
+        ("memory", Arc::new(MemoryStore::new()), None),
+        ("redb", redb, Some(directory)),
+    ]
 }
 
 fn collect(store: &dyn Reader, space: &str, range: KeyRange<'_>, reverse: bool) -> Vec<Vec<u8>> {
@@ -49,11 +52,17 @@ async fn put_get_scan_delete_on_every_backend() {
         let tail = collect(
             store.as_ref(),
             "items",
-            KeyRange { start: Bound::Excluded(b"a"), end: Bound::Unbounded },
+            KeyRange {
+                start: Bound::Excluded(b"a"),
+                end: Bound::Unbounded,
+            },
             false,
         );
         assert_eq!(tail, vec![b"b".to_vec(), b"c".to_vec()], "{name}");
-        let inverted = KeyRange { start: Bound::Included(b"c"), end: Bound::Excluded(b"a") };
+        let inverted = KeyRange {
+            start: Bound::Included(b"c"),
+            end: Bound::Excluded(b"a"),
+        };
         assert!(collect(store.as_ref(), "items", inverted, false).is_empty(), "{name}");
 
         // A job sees its own writes and those of jobs before it.
@@ -72,7 +81,10 @@ async fn put_get_scan_delete_on_every_backend() {
         assert_eq!(seen, vec![b"a".to_vec(), b"c".to_vec(), b"d".to_vec()], "{name}");
 
         write(&store, |txn| txn.drop_space("items")).await.expect("drop");
-        assert!(collect(store.as_ref(), "items", KeyRange::all(), false).is_empty(), "{name}");
+        assert!(
+            collect(store.as_ref(), "items", KeyRange::all(), false).is_empty(),
+            "{name}"
+        );
         assert_eq!(store.get("missing-space", b"x").expect("get"), None, "{name}");
         drop(store);
         if let Some(directory) = directory {

@@ -1,0 +1,290 @@
+//! The AWS endpoint's HTTP server: one port, requests routed by `X-Amz-Target`, AWS's check
+//! order, AWS's response headers, and a graceful stop.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use stratus_dynamodb::Engine;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::dynamodb::{self, ApiError, Operation, TARGET_PREFIX};
+
+/// Largest request body accepted: 16 MB, as DynamoDB.
+pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// How long in-flight requests may take to finish after a stop was asked for.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The services behind the endpoint.
+pub struct AwsEndpoint {
+    pub dynamodb: Arc<Engine>,
+    request_ids: RequestIds,
+}
+
+impl AwsEndpoint {
+    pub fn new(dynamodb: Arc<Engine>) -> AwsEndpoint {
+        AwsEndpoint {
+            dynamodb,
+            request_ids: RequestIds::new(),
+        }
+    }
+}
+
+/// Request ids shaped like DynamoDB's: 52 characters of `[A-Z0-9]`.
+struct RequestIds {
+    seed: u64,
+    counter: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        RequestIds {
+            seed: nanos ^ (u64::from(std::process::id()) << 32),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> String {
+        const ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let mut state = self.seed
+            ^ self
+                .counter
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut id = String::with_capacity(52);
+        for _ in 0..52 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            id.push(char::from(ALPHABET[(state % 36) as usize]));
+        }
+        id
+    }
+}
+
+/// Serves connections from `listener` until `shutdown` turns true, then lets in-flight requests
+/// finish (up to [`SHUTDOWN_GRACE`]).
+pub async fn serve(listener: TcpListener, endpoint: Arc<AwsEndpoint>, mut shutdown: watch::Receiver<bool>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let endpoint = Arc::clone(&endpoint);
+                let mut stop = shutdown.clone();
+                connections.spawn(async move {
+                    let service = service_fn(move |request| {
+                        let endpoint = Arc::clone(&endpoint);
+                        async move { Ok::<_, Infallible>(route(&endpoint, request).await) }
+                    });
+                    let connection = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service);
+                    let mut connection = std::pin::pin!(connection);
+                    tokio::select! {
+                        _ = connection.as_mut() => {}
+                        _ = until_stopped(&mut stop) => {
+                            connection.as_mut().graceful_shutdown();
+                            let _ = connection.await;
+                        }
+                    }
+                });
+            }
+            _ = until_stopped(&mut shutdown) => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+/// Resolves once a stop was asked for (or the sender is gone).
+async fn until_stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await.map(|_| ());
+}
+
+/// The local address a listener is bound to, for printing.
+pub fn local_address(listener: &TcpListener) -> Option<SocketAddr> {
+    listener.local_addr().ok()
+}
+
+fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>, request_id: &str) -> Response<Full<Bytes>> {
+    let crc = crc32fast::hash(&body);
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", value);
+    }
+    headers.insert("x-amz-crc32", HeaderValue::from(crc));
+    response
+}
+
+fn error_response(error: &ApiError, request_id: &str) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    response(status, "application/x-amz-json-1.0", error.body(), request_id)
+}
+
+async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let request_id = endpoint.request_ids.next();
+    if request.uri().path() == "/_stratus/health" && request.method() == Method::GET {
+        return response(
+            StatusCode::OK,
+            "application/json",
+            br#"{"status":"ok"}"#.to_vec(),
+            &request_id,
+        );
+    }
+    handle_aws(endpoint, request, &request_id).await
+}
+
+/// AWS's order of checks for a JSON-protocol request.
+async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let json_content =
+        content_type.starts_with("application/x-amz-json-1.0") || content_type.starts_with("application/json");
+    if request.method() != Method::POST || !json_content {
+        return response(
+            StatusCode::NOT_FOUND,
+            "application/xml",
+            b"<UnknownOperationException/>".to_vec(),
+            request_id,
+        );
+    }
+    let declared_length = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > REQUEST_BYTES_MAX as u64) {
+        return too_large(request_id);
+    }
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let query_auth = request.uri().query().is_some_and(|q| q.contains("X-Amz-Algorithm="));
+    let body = match Limited::new(request.into_body(), REQUEST_BYTES_MAX).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return too_large(request_id);
+            }
+            return error_response(&ApiError::serialization(None), request_id);
+        }
+    };
+    // 2. The body must be JSON (an empty body counts as `{}`).
+    if !body.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+        return error_response(&ApiError::serialization(None), request_id);
+    }
+    // 3. The target must name an operation.
+    let operation = target
+        .as_deref()
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .and_then(Operation::from_name);
+    let Some(operation) = operation else {
+        return error_response(&ApiError::unknown_operation(None), request_id);
+    };
+    // 4-5. A SigV4-shaped Authorization header (verification comes with IAM).
+    if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
+        return error_response(&error, request_id);
+    }
+    match dynamodb::handle(&endpoint.dynamodb, operation, &body).await {
+        Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),
+        Err(error) => error_response(&error, request_id),
+    }
+}
+
+fn too_large(request_id: &str) -> Response<Full<Bytes>> {
+    let error = ApiError {
+        type_name: "com.amazon.coral.service#RequestEntityTooLargeException",
+        message: Some(format!(
+            "Request body exceeds the maximum allowed size of {REQUEST_BYTES_MAX} bytes"
+        )),
+        capital_message: false,
+        status: 413,
+        extra: None,
+    };
+    error_response(&error, request_id)
+}
+
+/// Checks that the request carries SigV4 authentication in a valid shape, with AWS's messages.
+pub fn check_authorization_shape(authorization: Option<&str>, query_auth: bool) -> Result<(), ApiError> {
+    let Some(header) = authorization else {
+        return if query_auth {
+            Ok(())
+        } else {
+            Err(ApiError::missing_authentication())
+        };
+    };
+    if query_auth {
+        return Err(ApiError::new_invalid_signature(
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+        ));
+    }
+    let Some(rest) = header.strip_prefix("AWS4-HMAC-SHA256") else {
+        if header.starts_with("AWS4-") {
+            let algorithm = header.split_whitespace().next().unwrap_or("");
+            return Err(ApiError::incomplete_signature(format!(
+                "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). "
+            )));
+        }
+        return Err(ApiError::missing_authentication());
+    };
+    let mut missing = String::new();
+    for part in ["Credential", "Signature", "SignedHeaders"] {
+        if !rest
+            .split([',', ' '])
+            .any(|p| p.trim_start().starts_with(&format!("{part}=")))
+        {
+            missing.push_str(&format!("Authorization header requires '{part}' parameter. "));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::incomplete_signature(format!(
+            "{missing}Authorization={header}"
+        )));
+    }
+    Ok(())
+}
+
+impl ApiError {
+    fn new_invalid_signature(message: &str) -> ApiError {
+        ApiError {
+            type_name: "com.amazon.coral.service#InvalidSignatureException",
+            message: Some(message.to_string()),
+            capital_message: false,
+            status: 400,
+            extra: None,
+        }
+    }
+}

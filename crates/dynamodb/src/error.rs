@@ -1,0 +1,83 @@
+//! The engine's errors, each knowing which AWS error it is; the wire layer adds the `__type`.
+
+use std::fmt;
+
+use crate::value::Item;
+
+/// A failed DynamoDB operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// `ValidationException`: the request is invalid; the message is AWS's.
+    Validation(String),
+    /// `ResourceNotFoundException`.
+    ResourceNotFound(String),
+    /// `ResourceInUseException`.
+    ResourceInUse(String),
+    /// `ConditionalCheckFailedException`, with the item when ReturnValuesOnConditionCheckFailure
+    /// asked for it.
+    ConditionalCheckFailed { item: Option<Item> },
+    /// `LimitExceededException`.
+    LimitExceeded(String),
+    /// `InternalServerError`: a storage failure. The detail is logged, never sent.
+    Internal(String),
+}
+
+impl Error {
+    pub fn validation(message: impl Into<String>) -> Error {
+        Error::Validation(message.into())
+    }
+
+    /// "Requested resource not found", as item operations say it.
+    pub fn table_not_found() -> Error {
+        Error::ResourceNotFound("Requested resource not found".to_string())
+    }
+
+    /// "Requested resource not found: Table: NAME not found", as table operations say it.
+    pub fn named_table_not_found(name: &str) -> Error {
+        Error::ResourceNotFound(format!("Requested resource not found: Table: {name} not found"))
+    }
+
+    /// AWS's error name, the part of `__type` after `#`.
+    pub fn aws_code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "ValidationException",
+            Error::ResourceNotFound(_) => "ResourceNotFoundException",
+            Error::ResourceInUse(_) => "ResourceInUseException",
+            Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::LimitExceeded(_) => "LimitExceededException",
+            Error::Internal(_) => "InternalServerError",
+        }
+    }
+
+    /// The message sent to the client.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Validation(message)
+            | Error::ResourceNotFound(message)
+            | Error::ResourceInUse(message)
+            | Error::LimitExceeded(message) => message,
+            Error::ConditionalCheckFailed { .. } => "The conditional request failed",
+            Error::Internal(_) => "Internal server error",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.aws_code(), self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<stratus_storage::StoreError> for Error {
+    fn from(error: stratus_storage::StoreError) -> Error {
+        Error::Internal(error.to_string())
+    }
+}
+
+impl From<crate::expr::ExprError> for Error {
+    fn from(error: crate::expr::ExprError) -> Error {
+        Error::Validation(error.0)
+    }
+}

@@ -1,0 +1,70 @@
+//! Command-line flags, as the brief's command-line contract gives them.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "stratus", version, about = "Run an AWS SAM serverless app on one machine")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the app: the AWS endpoint (DynamoDB) now; APIs and functions in later releases.
+    Start(StartArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IamMode {
+    /// Refuse what AWS would refuse (not available yet).
+    Enforce,
+    /// Check and log, refuse nothing (not available yet).
+    Audit,
+    /// Check neither signatures nor policies, as DynamoDB Local.
+    Off,
+}
+
+impl IamMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            IamMode::Enforce => "enforce",
+            IamMode::Audit => "audit",
+            IamMode::Off => "off",
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct StartArgs {
+    /// The app folder (holding template.yaml); data lives in APP_DIR/.stratus/ by default.
+    #[arg(default_value = ".")]
+    pub app_dir: PathBuf,
+    /// The template file (read in a later release).
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port of the API gateway (used in a later release).
+    #[arg(long, default_value_t = 3000)]
+    pub api_port: u16,
+    /// Port of the AWS endpoint (DynamoDB, …).
+    #[arg(long, default_value_t = 4566)]
+    pub aws_port: u16,
+    /// Where to keep data (default APP_DIR/.stratus/).
+    #[arg(long, conflicts_with = "in_memory")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep everything in memory and discard it at exit.
+    #[arg(long)]
+    pub in_memory: bool,
+    /// IAM mode; only `off` is available so far.
+    #[arg(long, value_enum, default_value = "off")]
+    pub iam: IamMode,
+    /// The region the endpoint reports in ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
