@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from support import assert_error, expect_error
+
 KEY = {"pk": {"S": "u"}}
 BASE = {
     "pk": {"S": "u"},
@@ -151,8 +153,8 @@ def test_update_expression(ddb, hash_table, expr, values, names, expected):
                      "99999999999999999999999999999999999998", id="38-digits-minus-1"),
         pytest.param("12345678901234567890123456789012345678", "ADD v :d", "11111111111111111111111111111111111111",
                      "23456790012345679001234567900123456789", id="38-digit-add"),
-        pytest.param("0.00000000000000000000000000000000000001", "SET v = v + :d", "1",
-                     "1.00000000000000000000000000000000000001", id="tiny-plus-one-38-digits"),
+        pytest.param("0.0000000000000000000000000000000000001", "SET v = v + :d", "1",
+                     "1.0000000000000000000000000000000000001", id="tiny-plus-one-38-digits"),
         pytest.param("-5", "ADD v :d", "5", "0", id="negative-plus-positive"),
         pytest.param("1e10", "SET v = v + :d", "1e-10", "10000000000.0000000001", id="exponents"),
     ],
@@ -162,6 +164,24 @@ def test_exact_arithmetic(ddb, hash_table, start, expr, operand, result):
     resp = ddb.update_item(TableName=hash_table, Key={"pk": {"S": "a"}}, UpdateExpression=expr,
                            ExpressionAttributeValues={":d": {"N": operand}}, ReturnValues="UPDATED_NEW")
     assert resp["Attributes"] == {"v": {"N": result}}
+
+
+@pytest.mark.parametrize("start,expr,operand", [
+    pytest.param("1e50", "SET v = v + :d", "1", id="1e50-plus-1"),
+    pytest.param("1e50", "SET v = v - :d", "1", id="1e50-minus-1"),
+    pytest.param("0.00000000000000000000000000000000000001", "ADD v :d", "1", id="needs-39-digits"),
+    pytest.param("9e125", "SET v = v + :d", "9e125", id="magnitude"),
+])
+def test_arithmetic_beyond_38_digits_is_refused(ddb, hash_table, start, expr, operand):
+    # DynamoDB cannot hold the exact result, and says so with its overflow message even when the
+    # magnitude is fine (1e50 + 1), as ScyllaDB's Alternator suite observed against DynamoDB.
+    ddb.put_item(TableName=hash_table, Item={"pk": {"S": "a"}, "v": {"N": start}})
+    before = ddb.get_item(TableName=hash_table, Key={"pk": {"S": "a"}})["Item"]
+    err = expect_error(ddb.update_item, TableName=hash_table, Key={"pk": {"S": "a"}}, UpdateExpression=expr,
+                       ExpressionAttributeValues={":d": {"N": operand}})
+    assert_error(err, "ValidationException",
+                 "Number overflow. Attempting to store a number with magnitude larger than supported range")
+    assert ddb.get_item(TableName=hash_table, Key={"pk": {"S": "a"}})["Item"] == before
 
 
 # ---------------------------------------------------------------------------

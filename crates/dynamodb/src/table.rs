@@ -350,7 +350,7 @@ pub fn apply_update(
         BillingMode::Provisioned => {
             let Some(requested) = input.provisioned_throughput else {
                 return Err(invalid(
-                    "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+                    "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
                 ));
             };
             check_capacity(requested)?;

@@ -377,8 +377,8 @@ fn billing_mode(name: Option<&str>) -> Option<BillingMode> {
 
 async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply {
     let mut c = Constraints::new();
+    c.not_null("attributeDefinitions", &input.attribute_definitions);
     let definitions = input.attribute_definitions.unwrap_or_default();
-    let key_schema = input.key_schema.unwrap_or_default();
     for (index, definition) in definitions.iter().enumerate() {
         let member = format!("attributeDefinitions.{}.member", index + 1);
         c.enumeration(
@@ -397,6 +397,9 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
         &["PROVISIONED", "PAY_PER_REQUEST"],
     );
     let throughput = throughput_in(&mut c, "provisionedThroughput", input.provisioned_throughput);
+    c.not_null("keySchema", &input.key_schema);
+    let key_schema_given = input.key_schema.is_some();
+    let key_schema = input.key_schema.unwrap_or_default();
     for (index, element) in key_schema.iter().enumerate() {
         let member = format!("keySchema.{}.member", index + 1);
         c.enumeration(
@@ -419,7 +422,9 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
             .collect::<Vec<_>>()
             .join(", ")
     );
-    c.list_length("keySchema", &rendered_schema, key_schema.len(), 1, 2);
+    if key_schema_given {
+        c.list_length("keySchema", &rendered_schema, key_schema.len(), 1, 2);
+    }
     check(c)?;
     if input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some() {
         return Err(ApiError::validation(
@@ -629,8 +634,12 @@ fn refuse_legacy(legacy: &[(&str, bool)], expression: &[(&str, bool)]) -> Result
     )))
 }
 
+/// Item and read operations accept table names from 1 character (AWS checks the 3-character
+/// minimum only where tables are created, described or deleted).
+const ITEM_TABLE_NAME_MIN: usize = 1;
+
 fn item_constraints(c: &mut Constraints, input: &ItemRequestIn) {
-    c.table_name("tableName", input.table_name.as_deref(), 3);
+    c.table_name("tableName", input.table_name.as_deref(), ITEM_TABLE_NAME_MIN);
     c.not_null("tableName", &input.table_name);
     c.enumeration("returnValues", input.return_values.as_deref(), RETURN_VALUES);
     c.enumeration(
@@ -880,7 +889,7 @@ fn select(name: Option<&str>) -> Option<Select> {
 }
 
 fn read_constraints(c: &mut Constraints, input: &ReadRequestIn) {
-    c.table_name("tableName", input.table_name.as_deref(), 3);
+    c.table_name("tableName", input.table_name.as_deref(), ITEM_TABLE_NAME_MIN);
     c.not_null("tableName", &input.table_name);
     c.table_name("indexName", input.index_name.as_deref(), 3);
     c.enumeration("select", input.select.as_deref(), SELECT);
