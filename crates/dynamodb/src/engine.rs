@@ -662,6 +662,17 @@ impl Engine {
         let filter = parse_condition_opt(ConditionKind::Filter, input.filter_expression.as_deref(), &mut context)?;
         let projection = parse_projection_opt(input.projection_expression.as_deref(), &mut context)?;
         context.check_unused()?;
+        if let Some(filter) = &filter
+            && let Some(key) = filter
+                .paths()
+                .into_iter()
+                .find(|path| schema.is_key_attribute(path.top()))
+        {
+            return Err(Error::validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {}",
+                key.top()
+            )));
+        }
         let select = check_select(input.select, projection.is_some())?;
         let (mut start, mut end) = query_range(schema, &key_condition)?;
         if let Some(exclusive) = &input.exclusive_start_key {
@@ -852,7 +863,10 @@ fn load(txn: &mut dyn WriteTxn, space: &str, key: &[u8]) -> Result<Result<Option
 }
 
 /// The storage-key range a key condition selects.
-fn query_range(schema: &KeySchema, condition: &KeyCondition) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>), Error> {
+/// A range of storage keys: start and end bounds.
+type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+fn query_range(schema: &KeySchema, condition: &KeyCondition) -> Result<KeyBounds, Error> {
     let type_mismatch = || {
         Error::validation(
             "One or more parameter values were invalid: Condition parameter type does not match schema type",

@@ -177,6 +177,15 @@ impl<'t> RedbTxn<'t> {
     }
 }
 
+/// One entry of a redb range iterator.
+type RangeEntry<'a> = Result<
+    (
+        redb::AccessGuard<'a, &'static [u8]>,
+        redb::AccessGuard<'a, &'static [u8]>,
+    ),
+    redb::StorageError,
+>;
+
 fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
     table: &T,
     range: KeyRange<'_>,
@@ -188,17 +197,9 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
     }
     let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (range.start, range.end);
     let entries = table.range::<&[u8]>(bounds).map_err(StoreError::from_any)?;
-    let mut step = |entry: Result<
-        (
-            redb::AccessGuard<'_, &'static [u8]>,
-            redb::AccessGuard<'_, &'static [u8]>,
-        ),
-        redb::StorageError,
-    >| {
-        match entry {
-            Ok((key, value)) => Ok(visit(key.value(), value.value()).is_break()),
-            Err(error) => Err(StoreError::from_any(error)),
-        }
+    let mut step = |entry: RangeEntry<'_>| match entry {
+        Ok((key, value)) => Ok(visit(key.value(), value.value()).is_break()),
+        Err(error) => Err(StoreError::from_any(error)),
     };
     if reverse {
         for entry in entries.rev() {

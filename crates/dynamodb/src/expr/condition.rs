@@ -242,9 +242,12 @@ enum Branch {
     In(Vec<Operand>),
 }
 
-/// Errors of one simple condition, by AWS's categories, each keeping its first message.
+/// Errors of one simple condition, by AWS's categories, each keeping its first message. The
+/// first simple condition (left to right) with any error decides; within it the categories
+/// rank distinct operands, reserved words, undefined placeholders, operand counts, then types.
 #[derive(Default)]
 struct Local {
+    reserved: Option<String>,
     attr: Option<String>,
     operand: Option<String>,
     distinct: Option<String>,
@@ -267,7 +270,6 @@ struct Checker<'p, 's, 'c, 'a> {
     parens: Option<String>,
     unknown_function: Option<String>,
     misused_function: Option<String>,
-    reserved: Option<String>,
     condition: Option<String>,
     operators: usize,
 }
@@ -283,7 +285,12 @@ impl Checker<'_, '_, '_, '_> {
 
     fn finish(&mut self, local: Local) {
         if self.condition.is_none() {
-            self.condition = local.attr.or(local.operand).or(local.distinct).or(local.function);
+            self.condition = local
+                .distinct
+                .or(local.reserved)
+                .or(local.attr)
+                .or(local.operand)
+                .or(local.function);
         }
     }
 
@@ -328,7 +335,7 @@ impl Checker<'_, '_, '_, '_> {
                 }
                 let resolved = resolve_path(self.p, raw, self.ctx);
                 if let Some(word) = resolved.reserved {
-                    first(&mut self.reserved, || {
+                    first(&mut local.reserved, || {
                         format!("Attribute name is a reserved keyword; reserved keyword: {word}")
                     });
                 }
@@ -612,7 +619,6 @@ pub fn parse_condition(kind: ConditionKind, text: &str, ctx: &mut ExpressionCont
         parens: None,
         unknown_function: None,
         misused_function: None,
-        reserved: None,
         condition: None,
         operators: 0,
     };
@@ -630,7 +636,6 @@ pub fn parse_condition(kind: ConditionKind, text: &str, ctx: &mut ExpressionCont
         .parens
         .or(checker.unknown_function)
         .or(checker.misused_function)
-        .or(checker.reserved)
         .or(checker.condition);
     match error {
         Some(message) => Err(invalid(parameter, message)),
@@ -764,5 +769,35 @@ impl Condition {
     /// `item` is the current item, or an empty map when there is none.
     pub fn evaluate(&self, item: &Item) -> bool {
         evaluate_node(&self.root, item)
+    }
+
+    /// Every document path the condition reads, in the order written.
+    pub fn paths(&self) -> Vec<&Path> {
+        fn operand<'a>(op: &'a Op, out: &mut Vec<&'a Path>) {
+            match op {
+                Op::Path(path) => out.push(path),
+                Op::Size(inner) => operand(inner, out),
+                Op::Value(_) | Op::Invalid => {}
+            }
+        }
+        fn node<'a>(n: &'a Node, out: &mut Vec<&'a Path>) {
+            match n {
+                Node::Cmp(_, a, b) => {
+                    operand(a, out);
+                    operand(b, out);
+                }
+                Node::Between(a, b, c) => [a, b, c].into_iter().for_each(|op| operand(op, out)),
+                Node::In(subject, list) => {
+                    operand(subject, out);
+                    list.iter().for_each(|op| operand(op, out));
+                }
+                Node::Func(_, args) => args.iter().for_each(|op| operand(op, out)),
+                Node::And(terms) | Node::Or(terms) => terms.iter().for_each(|t| node(t, out)),
+                Node::Not(inner) => node(inner, out),
+            }
+        }
+        let mut out = Vec::new();
+        node(&self.root, &mut out);
+        out
     }
 }

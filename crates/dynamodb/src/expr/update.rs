@@ -352,7 +352,6 @@ impl Checker<'_, '_, '_, '_> {
     }
 
     fn action(&mut self, raw: &RawAction) -> Option<Action> {
-        self.operators += 1;
         match raw {
             RawAction::Set(raw_path, raw_value) => {
                 let path = self.path(raw_path);
