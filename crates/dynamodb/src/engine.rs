@@ -761,7 +761,8 @@ impl Engine {
             ..PageOutput::default()
         };
         let mut bytes_read = 0usize;
-        let mut last_item: Option<Item> = None;
+        let mut last_key: Option<Item> = None;
+        let key_schema = &table.definition.key_schema;
         let mut stopped_early = false;
         let mut failure: Option<Error> = None;
         let range = KeyRange {
@@ -782,16 +783,16 @@ impl Engine {
             };
             output.scanned_count += 1;
             bytes_read += item_size_bytes(&item);
+            last_key = Some(key_schema.key_item(&item));
             if filter.is_none_or(|f| f.evaluate(&item)) {
                 output.count += 1;
                 if let Some(items) = &mut output.items {
                     items.push(match projection {
                         Some(paths) => expr::project(&item, paths),
-                        None => item.clone(),
+                        None => item,
                     });
                 }
             }
-            last_item = Some(item);
             ControlFlow::Continue(())
         })?;
         if let Some(error) = failure {
@@ -801,7 +802,7 @@ impl Engine {
         // even when no items follow.
         if stopped_early || (output.scanned_count >= limit && output.scanned_count > 0) || bytes_read >= PAGE_BYTES_MAX
         {
-            output.last_evaluated_key = last_item.map(|item| table.definition.key_schema.key_item(&item));
+            output.last_evaluated_key = last_key;
         }
         output.capacity_units = read_units(bytes_read, consistent);
         Ok(output)

@@ -10,6 +10,7 @@
 
 mod memory;
 mod redb_store;
+mod wal;
 
 use std::fmt;
 use std::ops::{Bound, ControlFlow};

@@ -671,18 +671,24 @@ fn consumed(mode: Option<&str>, table: &str, units: f64) -> Option<Value> {
     }
 }
 
+/// The reply of an item operation: `Attributes` or `Item`, and `ConsumedCapacity`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemReply<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<ItemOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<ItemOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Value>,
+}
+
 fn write_reply(attributes: Option<&stratus_dynamodb::value::Item>, capacity: Option<Value>) -> Reply {
-    let mut out = Map::new();
-    if let Some(attributes) = attributes {
-        out.insert(
-            "Attributes".into(),
-            serde_json::to_value(ItemOut(attributes)).map_err(|_| ApiError::internal())?,
-        );
-    }
-    if let Some(capacity) = capacity {
-        out.insert("ConsumedCapacity".into(), capacity);
-    }
-    to_json(&Value::Object(out))
+    to_json(&ItemReply {
+        attributes: attributes.map(ItemOut),
+        item: None,
+        consumed_capacity: capacity,
+    })
 }
 
 async fn put_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
@@ -761,21 +767,16 @@ fn get_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
         expressions,
         consistent_read: consistent,
     })?;
-    let mut out = Map::new();
-    if let Some(item) = &output.item {
-        out.insert(
-            "Item".into(),
-            serde_json::to_value(ItemOut(item)).map_err(|_| ApiError::internal())?,
-        );
-    }
-    if let Some(capacity) = consumed(
+    let capacity = consumed(
         input.return_consumed_capacity.as_deref(),
         &table_name,
         output.capacity_units,
-    ) {
-        out.insert("ConsumedCapacity".into(), capacity);
-    }
-    to_json(&Value::Object(out))
+    );
+    to_json(&ItemReply {
+        attributes: None,
+        item: output.item.as_ref().map(ItemOut),
+        consumed_capacity: capacity,
+    })
 }
 
 async fn update_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
@@ -910,28 +911,36 @@ fn start_key(key: Option<WireItem>) -> Result<Option<stratus_dynamodb::value::It
     }
 }
 
+/// Query and Scan results, rendered straight from the engine's items.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PageOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<ItemsOut<'a>>,
+    count: usize,
+    scanned_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_evaluated_key: Option<ItemOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Value>,
+}
+
+struct ItemsOut<'a>(&'a [stratus_dynamodb::value::Item]);
+
+impl Serialize for ItemsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(ItemOut))
+    }
+}
+
 fn page_reply(output: &PageOutput, capacity: Option<Value>) -> Reply {
-    let mut out = Map::new();
-    if let Some(items) = &output.items {
-        let rendered: Vec<Value> = items
-            .iter()
-            .map(|item| serde_json::to_value(ItemOut(item)))
-            .collect::<Result<_, _>>()
-            .map_err(|_| ApiError::internal())?;
-        out.insert("Items".into(), Value::Array(rendered));
-    }
-    out.insert("Count".into(), json!(output.count));
-    out.insert("ScannedCount".into(), json!(output.scanned_count));
-    if let Some(key) = &output.last_evaluated_key {
-        out.insert(
-            "LastEvaluatedKey".into(),
-            serde_json::to_value(ItemOut(key)).map_err(|_| ApiError::internal())?,
-        );
-    }
-    if let Some(capacity) = capacity {
-        out.insert("ConsumedCapacity".into(), capacity);
-    }
-    to_json(&Value::Object(out))
+    to_json(&PageOut {
+        items: output.items.as_deref().map(ItemsOut),
+        count: output.count,
+        scanned_count: output.scanned_count,
+        last_evaluated_key: output.last_evaluated_key.as_ref().map(ItemOut),
+        consumed_capacity: capacity,
+    })
 }
 
 fn query(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
