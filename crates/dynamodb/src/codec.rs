@@ -315,6 +315,16 @@ mod tests {
         assert_eq!(decode_item(&encode_item(&item)), Ok(item));
     }
 
+    /// Found by fuzzing (fuzz/ item_codec): a number stored as the non-canonical digits
+    /// [0, 0] decoded to a zero with exponent -1, which re-encoded as 0x80 and so did not
+    /// round-trip. It is now a corrupt record.
+    #[test]
+    fn non_canonical_number_is_corrupt_not_decoded() {
+        // version 1, one attribute "a" = N(0xc0 0x00 0xc8 0x01 0x01)
+        let bytes = [1, 1, 1, b'a', 2, 5, 0xc0, 0x00, 0xc8, 0x01, 0x01];
+        assert_eq!(decode_item(&bytes), Err(CorruptRecord("invalid number")));
+    }
+
     #[test]
     fn every_truncation_and_garbage_is_an_error_not_a_panic() {
         let encoded = encode_item(&sample());

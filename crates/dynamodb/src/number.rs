@@ -322,7 +322,10 @@ impl Number {
                         if byte == 0xff {
                             break;
                         }
-                        digits.push(10u8.checked_sub(byte)?);
+                        if !(1..=10).contains(&byte) {
+                            return None;
+                        }
+                        digits.push(10 - byte);
                     } else {
                         if !(1..=10).contains(&byte) {
                             break;
@@ -331,7 +334,13 @@ impl Number {
                         position += 1;
                     }
                 }
-                if digits.is_empty() || digits.len() > SIGNIFICANT_DIGITS_MAX {
+                // Only the canonical form decodes: no leading or trailing zero digits (zero is
+                // 0x80), so a decoded number is normalised like a parsed one.
+                if digits.is_empty()
+                    || digits.len() > SIGNIFICANT_DIGITS_MAX
+                    || digits.first() == Some(&0)
+                    || digits.last() == Some(&0)
+                {
                     return None;
                 }
                 let exponent = leading - digits.len() as i64 + 1;
@@ -656,6 +665,30 @@ mod tests {
             assert_eq!((decoded, used), (n(text), encoded.len()));
         }
         assert_eq!(n("1.0"), n("1"));
+    }
+
+    /// Found by fuzzing (fuzz/ item_codec): `decode_ordered` accepted zero digits at either end
+    /// (and, for negatives, a 0x00 byte as the digit "10"), building non-normalised numbers such
+    /// as a zero with exponent -1 that is not equal to `Number::ZERO` and does not survive
+    /// encode → decode.
+    #[test]
+    fn decode_ordered_rejects_non_canonical_digits() {
+        for bytes in [
+            &[0xc0, 0x00, 0xc7, 0x01][..],             // positive, digits [0]
+            &[0xc0, 0x00, 0xc8, 0x01, 0x01][..],       // positive, digits [0, 0]
+            &[0xc0, 0x00, 0xc9, 0x02, 0x01][..],       // positive, digits [1, 0] (10 is [1] at exponent 1)
+            &[0xc0, 0x00, 0xc9, 0x01, 0x02][..],       // positive, digits [0, 1]
+            &[0x40, 0xff, 0x37, 0x0a, 0xff][..],       // negative, digits [0]
+            &[0x40, 0xff, 0x36, 0x09, 0x0a, 0xff][..], // negative, digits [1, 0]
+            &[0x40, 0xff, 0x37, 0x00, 0xff][..],       // negative, digit "10"
+        ] {
+            assert_eq!(Number::decode_ordered(bytes), None, "{bytes:02x?}");
+        }
+        for text in ["10", "-10", "0.01", "-1.5", "100000000000000000000000000000000000000"] {
+            let mut bytes = Vec::new();
+            n(text).encode_ordered(&mut bytes);
+            assert_eq!(Number::decode_ordered(&bytes), Some((n(text), bytes.len())), "{text}");
+        }
     }
 
     #[test]

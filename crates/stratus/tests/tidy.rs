@@ -8,7 +8,9 @@ fn workspace_root() -> PathBuf {
 }
 
 fn rust_files(directory: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -25,11 +27,19 @@ fn every_source_file_opens_with_a_module_doc_and_has_no_leftovers() {
     rust_files(&workspace_root().join("crates"), &mut files);
     assert!(files.len() > 10, "found only {} files", files.len());
     let mut problems = Vec::new();
-    let banned = [concat!("todo", "!("), concat!("dbg", "!("), concat!("unimplemented", "!("), concat!("#[", "ignore]")];
+    let banned = [
+        concat!("todo", "!("),
+        concat!("dbg", "!("),
+        concat!("unimplemented", "!("),
+        concat!("#[", "ignore]"),
+    ];
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap_or_default();
         if !text.starts_with("//!") {
-            problems.push(format!("{}: does not start with a //! line saying what it is for", file.display()));
+            problems.push(format!(
+                "{}: does not start with a //! line saying what it is for",
+                file.display()
+            ));
         }
         for word in banned {
             if text.contains(word) {
@@ -42,14 +52,25 @@ fn every_source_file_opens_with_a_module_doc_and_has_no_leftovers() {
 
 #[test]
 fn the_engine_and_storage_crates_keep_their_dependency_rules() {
-    let manifest = |name: &str| std::fs::read_to_string(workspace_root().join("crates").join(name).join("Cargo.toml")).unwrap_or_default();
+    let manifest = |name: &str| {
+        std::fs::read_to_string(workspace_root().join("crates").join(name).join("Cargo.toml")).unwrap_or_default()
+    };
     let dynamodb = manifest("dynamodb");
     for forbidden in ["hyper", "serde_json", "tokio", "aws-sdk"] {
-        assert!(!dynamodb.contains(forbidden), "the DynamoDB engine must not depend on {forbidden}");
+        assert!(
+            !dynamodb.contains(forbidden),
+            "the DynamoDB engine must not depend on {forbidden}"
+        );
     }
     let storage = manifest("storage");
-    assert!(!storage.contains("stratus-dynamodb"), "storage knows nothing of DynamoDB");
+    assert!(
+        !storage.contains("stratus-dynamodb"),
+        "storage knows nothing of DynamoDB"
+    );
     for crate_name in ["storage", "dynamodb", "aws"] {
-        assert!(!manifest(crate_name).contains("anyhow"), "anyhow belongs to the binary only ({crate_name})");
+        assert!(
+            !manifest(crate_name).contains("anyhow"),
+            "anyhow belongs to the binary only ({crate_name})"
+        );
     }
 }
