@@ -33,6 +33,9 @@ const TAG_DELETE: u8 = 2;
 const TAG_DROP: u8 = 3;
 /// A record larger than this is taken as corruption (a batch is at most 512 jobs of 16 MB).
 const RECORD_BYTES_MAX: usize = 1 << 34;
+/// Each log file is created this long (sparse, zero-filled): appends then rarely change the
+/// file's size, so `fdatasync` has no size to persist. Zeros read back as "no more records".
+const PREALLOCATED_BYTES: u64 = 64 * 1024 * 1024;
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -176,6 +179,7 @@ impl Wal {
             .write(true)
             .truncate(true)
             .open(file_path(base, generation))?;
+        file.set_len(PREALLOCATED_BYTES)?;
         file.sync_all()?;
         sync_directory(base);
         Ok(Wal {
