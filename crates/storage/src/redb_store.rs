@@ -101,6 +101,13 @@ fn recover(database: &Database, path: &Path) -> Result<Wal, StoreError> {
     };
     let generations = wal::generations(path).map_err(StoreError::from_any)?;
     let newest = generations.last().copied().unwrap_or(0).max(checkpointed);
+    if generations.iter().all(|&g| g <= checkpointed) && newest == checkpointed {
+        // Nothing to replay (a clean stop or a new database): no sync needed to open.
+        for generation in generations {
+            let _ = std::fs::remove_file(wal::file_path(path, generation));
+        }
+        return Ok(Wal::new(path, newest + 1));
+    }
     let mut transaction = database.begin_write().map_err(StoreError::from_any)?;
     transaction
         .set_durability(Durability::Immediate)
@@ -131,7 +138,7 @@ fn recover(database: &Database, path: &Path) -> Result<Wal, StoreError> {
     for generation in generations {
         let _ = std::fs::remove_file(wal::file_path(path, generation));
     }
-    Wal::create(path, newest + 1).map_err(StoreError::from_any)
+    Ok(Wal::new(path, newest + 1))
 }
 
 /// The writer thread's state.

@@ -97,11 +97,12 @@ pub fn decode_entries(payload: &[u8]) -> Option<Vec<LogEntry>> {
     Some(entries)
 }
 
-/// The log file being appended to.
+/// The log file being appended to. The file is created on the first append, so opening a
+/// store and checkpointing cost no syncs when nothing is written.
 pub struct Wal {
     base: PathBuf,
     pub generation: u64,
-    file: File,
+    file: Option<File>,
     pub bytes: u64,
 }
 
@@ -172,22 +173,27 @@ fn sync_directory(base: &Path) {
 }
 
 impl Wal {
-    /// Creates (truncating) the file of `generation` and makes its existence durable.
-    pub fn create(base: &Path, generation: u64) -> io::Result<Wal> {
+    /// The log of `generation`, not yet created on disk.
+    pub fn new(base: &Path, generation: u64) -> Wal {
+        Wal {
+            base: base.to_path_buf(),
+            generation,
+            file: None,
+            bytes: 0,
+        }
+    }
+
+    /// Creates (truncating) the file of this generation and makes its existence durable.
+    fn create_file(&mut self) -> io::Result<&mut File> {
         let file = OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(true)
-            .open(file_path(base, generation))?;
+            .open(file_path(&self.base, self.generation))?;
         file.set_len(PREALLOCATED_BYTES)?;
         file.sync_all()?;
-        sync_directory(base);
-        Ok(Wal {
-            base: base.to_path_buf(),
-            generation,
-            file,
-            bytes: 0,
-        })
+        sync_directory(&self.base);
+        Ok(self.file.insert(file))
     }
 
     /// Appends one record and waits until it is on disk.
@@ -196,19 +202,26 @@ impl Wal {
         record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         record.extend_from_slice(&crc32(payload).to_le_bytes());
         record.extend_from_slice(payload);
-        self.file.write_all(&record)?;
-        self.file.sync_data()?;
+        let file = match self.file.as_mut() {
+            Some(file) => file,
+            None => self.create_file()?,
+        };
+        file.write_all(&record)?;
+        file.sync_data()?;
         self.bytes += record.len() as u64;
         Ok(())
     }
 
-    /// Starts the next generation and removes this one (its records are checkpointed).
+    /// Moves to the next generation and removes this one's file (its records are checkpointed).
     pub fn rotate(&mut self) -> io::Result<()> {
-        let next = Wal::create(&self.base, self.generation + 1)?;
-        let old = std::mem::replace(self, next);
-        drop(old.file);
-        fs::remove_file(file_path(&old.base, old.generation))?;
-        sync_directory(&self.base);
+        let had_file = self.file.take().is_some();
+        let old = self.generation;
+        self.generation += 1;
+        self.bytes = 0;
+        if had_file {
+            fs::remove_file(file_path(&self.base, old))?;
+            sync_directory(&self.base);
+        }
         Ok(())
     }
 }
@@ -236,7 +249,12 @@ mod tests {
         let _ = fs::remove_dir_all(&directory);
         fs::create_dir_all(&directory).expect("dir");
         let base = directory.join("data.redb");
-        let mut wal = Wal::create(&base, 3).expect("create");
+        let mut wal = Wal::new(&base, 3);
+        assert_eq!(
+            generations(&base).expect("list"),
+            Vec::<u64>::new(),
+            "nothing is created before a write"
+        );
         let entries = vec![
             LogEntry::Put {
                 space: "s".into(),
@@ -261,6 +279,8 @@ mod tests {
         assert_eq!(records, vec![entries.clone(), entries]);
         assert_eq!(generations(&base).expect("list"), vec![3]);
         wal.rotate().expect("rotate");
+        assert_eq!(generations(&base).expect("list"), Vec::<u64>::new());
+        wal.append(&payload).expect("append");
         assert_eq!(generations(&base).expect("list"), vec![4]);
         let _ = fs::remove_dir_all(directory);
     }

@@ -16,6 +16,27 @@ pub struct Cli {
 pub enum Command {
     /// Serve the app: the AWS endpoint (DynamoDB) now; APIs and functions in later releases.
     Start(StartArgs),
+    /// Load the template and print what it declares, and every problem with file:line.
+    Validate(ValidateArgs),
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// The app folder (holding template.yaml).
+    #[arg(default_value = ".")]
+    pub app_dir: PathBuf,
+    /// The template file (default: APP_DIR/template.yaml, .yml or .json).
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// Parameter values, as NAME=VALUE.
+    #[arg(long, num_args = 1..)]
+    pub parameter_overrides: Vec<String>,
+    /// The stack name the template sees as AWS::StackName (default: the app folder's name).
+    #[arg(long)]
+    pub stack_name: Option<String>,
+    /// The region the template sees as AWS::Region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

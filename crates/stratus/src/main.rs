@@ -2,6 +2,7 @@
 //! on one machine. Only this crate reads flags, the environment and sockets.
 
 mod cli;
+mod validate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,12 +21,17 @@ use tokio::sync::watch;
 use crate::cli::{Cli, Command, IamMode, StartArgs};
 
 /// The account id of the local administrator and everything Stratus creates.
-const ACCOUNT_ID: &str = "000000000000";
+pub const ACCOUNT_ID: &str = "000000000000";
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Start(args) => start(args),
+        Command::Validate(args) => match validate::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

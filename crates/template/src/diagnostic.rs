@@ -21,11 +21,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(location: &Location, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, location: location.clone(), message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            location: location.clone(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn warning(location: &Location, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, location: location.clone(), message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            location: location.clone(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {

@@ -2,5 +2,13 @@
 //! no processes, no environment.
 
 pub mod diagnostic;
+pub mod eval;
+pub mod load;
+pub mod model;
 pub mod node;
+pub mod parameters;
 pub mod yaml;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{LoadOptions, find_template, load};
+pub use model::App;

@@ -17,11 +17,19 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: &Arc<PathBuf>, line: usize, column: usize) -> Location {
-        Location { file: Arc::clone(file), line, column }
+        Location {
+            file: Arc::clone(file),
+            line,
+            column,
+        }
     }
 
     pub fn unknown(file: &Path) -> Location {
-        Location { file: Arc::new(file.to_path_buf()), line: 0, column: 0 }
+        Location {
+            file: Arc::new(file.to_path_buf()),
+            line: 0,
+            column: 0,
+        }
     }
 }
 

@@ -42,8 +42,19 @@ fn long_form(tag: &str) -> Option<&'static str> {
 }
 
 enum Frame {
-    List { items: Vec<Node>, tag: Option<Tag>, location: Location, anchor: usize },
-    Map { entries: Vec<(String, Node)>, key: Option<(String, Location)>, tag: Option<Tag>, location: Location, anchor: usize },
+    List {
+        items: Vec<Node>,
+        tag: Option<Tag>,
+        location: Location,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(String, Node)>,
+        key: Option<(String, Location)>,
+        tag: Option<Tag>,
+        location: Location,
+        anchor: usize,
+    },
 }
 
 struct Builder {
@@ -117,13 +128,19 @@ impl Builder {
                         Value::Null => String::new(),
                         _ => {
                             let location = node.location.clone();
-                            self.fail(Diagnostic::error(&location, "a map key must be a plain value, not a list or map"));
+                            self.fail(Diagnostic::error(
+                                &location,
+                                "a map key must be a plain value, not a list or map",
+                            ));
                             return;
                         }
                     };
                     if let Some(Frame::Map { entries, key, .. }) = self.stack.last_mut() {
                         if let Some((_, first)) = entries.iter().find(|(k, _)| *k == key_text) {
-                            let message = format!("duplicate key '{key_text}' (first written at line {})", first.location.line);
+                            let message = format!(
+                                "duplicate key '{key_text}' (first written at line {})",
+                                first.location.line
+                            );
                             let location = node.location.clone();
                             self.fail(Diagnostic::error(&location, message).with_hint("remove or rename one of them"));
                             return;
@@ -184,7 +201,10 @@ impl MarkedEventReceiver for Builder {
             Event::DocumentStart => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    self.fail(Diagnostic::error(&location, "a template holds one YAML document; found a second ('---')"));
+                    self.fail(Diagnostic::error(
+                        &location,
+                        "a template holds one YAML document; found a second ('---')",
+                    ));
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -204,19 +224,41 @@ impl MarkedEventReceiver for Builder {
                     self.fail(Diagnostic::error(&location, "the template nests too deeply"));
                     return;
                 }
-                self.stack.push(Frame::List { items: Vec::new(), tag, location, anchor });
+                self.stack.push(Frame::List {
+                    items: Vec::new(),
+                    tag,
+                    location,
+                    anchor,
+                });
             }
             Event::MappingStart(anchor, tag) => {
                 if self.stack.len() >= DEPTH_MAX {
                     self.fail(Diagnostic::error(&location, "the template nests too deeply"));
                     return;
                 }
-                self.stack.push(Frame::Map { entries: Vec::new(), key: None, tag, location, anchor });
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    tag,
+                    location,
+                    anchor,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, tag, anchor) = match self.stack.pop() {
-                    Some(Frame::List { items, tag, location, anchor }) => (Node::new(Value::List(items), location), tag, anchor),
-                    Some(Frame::Map { entries, tag, location, anchor, .. }) => (Node::new(Value::Map(entries), location), tag, anchor),
+                    Some(Frame::List {
+                        items,
+                        tag,
+                        location,
+                        anchor,
+                    }) => (Node::new(Value::List(items), location), tag, anchor),
+                    Some(Frame::Map {
+                        entries,
+                        tag,
+                        location,
+                        anchor,
+                        ..
+                    }) => (Node::new(Value::Map(entries), location), tag, anchor),
                     None => return,
                 };
                 let node = self.apply_tag(tag, node);
@@ -241,7 +283,11 @@ pub fn parse_json(text: &str, file: &Arc<PathBuf>) -> Result<Node, Diagnostic> {
         let before: String = text
             .lines()
             .take(error.line().saturating_sub(1))
-            .chain(text.lines().nth(error.line().saturating_sub(1)).map(|l| l.get(..error.column().saturating_sub(1)).unwrap_or(l)))
+            .chain(
+                text.lines()
+                    .nth(error.line().saturating_sub(1))
+                    .map(|l| l.get(..error.column().saturating_sub(1)).unwrap_or(l)),
+            )
             .collect::<Vec<_>>()
             .join("\n");
         if before.trim_end().ends_with(',') {
@@ -256,8 +302,11 @@ pub fn parse_json(text: &str, file: &Arc<PathBuf>) -> Result<Node, Diagnostic> {
 /// Parses a YAML template text.
 pub fn parse(text: &str, file: &Arc<PathBuf>) -> Result<Node, Diagnostic> {
     if text.trim().is_empty() {
-        return Err(Diagnostic::error(&Location::new(file, 1, 1), "the template is empty")
-            .with_hint("a SAM template needs at least `Transform: AWS::Serverless-2016-10-31` and a `Resources:` section"));
+        return Err(
+            Diagnostic::error(&Location::new(file, 1, 1), "the template is empty").with_hint(
+                "a SAM template needs at least `Transform: AWS::Serverless-2016-10-31` and a `Resources:` section",
+            ),
+        );
     }
     let mut builder = Builder {
         file: Arc::clone(file),
@@ -272,7 +321,11 @@ pub fn parse(text: &str, file: &Arc<PathBuf>) -> Result<Node, Diagnostic> {
         let marker = error.marker();
         let location = Location::new(file, marker.line(), marker.col() + 1);
         let mut diagnostic = Diagnostic::error(&location, format!("invalid YAML: {}", error.info()));
-        if text.lines().nth(marker.line().saturating_sub(1)).is_some_and(|l| l.contains('\t')) {
+        if text
+            .lines()
+            .nth(marker.line().saturating_sub(1))
+            .is_some_and(|l| l.contains('\t'))
+        {
             diagnostic = diagnostic.with_hint("YAML does not allow tabs for indentation; use spaces");
         } else {
             diagnostic = diagnostic.with_hint("check the indentation and the quoting on this line and the one before");
@@ -282,7 +335,9 @@ pub fn parse(text: &str, file: &Arc<PathBuf>) -> Result<Node, Diagnostic> {
     if let Some(error) = builder.error {
         return Err(error);
     }
-    builder.root.ok_or_else(|| Diagnostic::error(&Location::new(file, 1, 1), "the template is empty"))
+    builder
+        .root
+        .ok_or_else(|| Diagnostic::error(&Location::new(file, 1, 1), "the template is empty"))
 }
 
 #[cfg(test)]
@@ -297,12 +352,20 @@ mod tests {
     fn short_forms_become_long_forms_with_lines() {
         let node = load("A:\n  B: !Ref Param\n  C: !GetAtt Table.Arn\n  D: !Sub 'x-${AWS::Region}'\n  E: !If [Cond, 1, !Ref AWS::NoValue]\n").expect("parses");
         let b = node.get("A").and_then(|a| a.get("B")).expect("B");
-        assert_eq!(b.intrinsic().map(|(n, a)| (n, a.as_str())), Some(("Ref", Some("Param"))));
+        assert_eq!(
+            b.intrinsic().map(|(n, a)| (n, a.as_str())),
+            Some(("Ref", Some("Param")))
+        );
         assert_eq!(b.location.line, 2);
         let c = node.get("A").and_then(|a| a.get("C")).expect("C");
         let (name, argument) = c.intrinsic().expect("intrinsic");
         assert_eq!(name, "Fn::GetAtt");
-        let parts: Vec<&str> = argument.as_list().expect("list").iter().filter_map(Node::as_str).collect();
+        let parts: Vec<&str> = argument
+            .as_list()
+            .expect("list")
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
         assert_eq!(parts, vec!["Table", "Arn"]);
         let e = node.get("A").and_then(|a| a.get("E")).expect("E");
         assert_eq!(e.intrinsic().map(|(n, _)| n), Some("Fn::If"));
@@ -344,8 +407,16 @@ mod tests {
 
     #[test]
     fn json_templates_load_too() {
-        let node = load("{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\", \"Properties\": {\"X\": {\"Ref\": \"P\"}}}}}").expect("parses");
-        let x = node.get("Resources").and_then(|r| r.get("T")).and_then(|t| t.get("Properties")).and_then(|p| p.get("X")).expect("x");
+        let node = load(
+            "{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\", \"Properties\": {\"X\": {\"Ref\": \"P\"}}}}}",
+        )
+        .expect("parses");
+        let x = node
+            .get("Resources")
+            .and_then(|r| r.get("T"))
+            .and_then(|t| t.get("Properties"))
+            .and_then(|p| p.get("X"))
+            .expect("x");
         assert_eq!(x.intrinsic().map(|(n, _)| n), Some("Ref"));
     }
 

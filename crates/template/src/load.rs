@@ -1,0 +1,958 @@
+//! Loads a template into the app model: parameters, conditions, SAM's Globals, and each
+//! resource turned into functions, tables, APIs and routes with their local values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::eval::{self, Evaluator, Pseudo, ResourceValues, plain};
+use crate::model::{Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Route, Table, Unsupported};
+use crate::node::{Location, Node, Value};
+use crate::{parameters, yaml};
+
+/// What the caller knows that the template does not.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub region: String,
+    pub account: String,
+    /// Defaults to the app folder's name.
+    pub stack_name: Option<String>,
+    pub parameter_overrides: BTreeMap<String, String>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            region: "us-east-1".to_string(),
+            account: "000000000000".to_string(),
+            stack_name: None,
+            parameter_overrides: BTreeMap::new(),
+        }
+    }
+}
+
+const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+const DEFAULT_TIMEOUT_SECONDS: u64 = 3;
+const DEFAULT_MEMORY_MB: u64 = 128;
+
+/// A resource as declared, after its Condition.
+struct Resource {
+    kind: String,
+    properties: Option<Node>,
+    location: Location,
+}
+
+/// Local values of resources, for `Ref` and `Fn::GetAtt`.
+struct Resources<'a> {
+    declared: &'a BTreeMap<String, Resource>,
+    pseudo: &'a Pseudo,
+}
+
+fn arn(pseudo: &Pseudo, service: &str, region: bool, resource: &str) -> String {
+    let region = if region { pseudo.region.as_str() } else { "" };
+    format!(
+        "arn:{}:{service}:{region}:{}:{resource}",
+        pseudo.partition, pseudo.account
+    )
+}
+
+/// A stable 10-character id for an API, derived from its logical id (API Gateway ids look alike).
+pub fn api_id(logical_id: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in logical_id.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..10)
+        .map(|i| char::from(ALPHABET[((hash >> (i * 6)) % ALPHABET.len() as u64) as usize]))
+        .collect()
+}
+
+impl Resources<'_> {
+    fn property(&self, logical_id: &str, name: &str, evaluator: &Evaluator<'_>) -> Result<Option<String>, Diagnostic> {
+        let Some(node) = self
+            .declared
+            .get(logical_id)
+            .and_then(|r| r.properties.as_ref())
+            .and_then(|p| p.get(name))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(plain(&evaluator.evaluate(node)?)))
+    }
+
+    /// The physical name of a resource: its name property, or the logical id.
+    fn physical_name(&self, logical_id: &str, evaluator: &Evaluator<'_>) -> Result<String, Diagnostic> {
+        let Some(resource) = self.declared.get(logical_id) else {
+            return Ok(logical_id.to_string());
+        };
+        let property = match resource.kind.as_str() {
+            "AWS::Serverless::Function" | "AWS::Lambda::Function" => "FunctionName",
+            "AWS::DynamoDB::Table" | "AWS::Serverless::SimpleTable" => "TableName",
+            "AWS::IAM::Role" => "RoleName",
+            "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => "LayerName",
+            _ => return Ok(logical_id.to_string()),
+        };
+        Ok(self
+            .property(logical_id, property, evaluator)?
+            .unwrap_or_else(|| logical_id.to_string()))
+    }
+}
+
+impl ResourceValues for Resources<'_> {
+    fn exists(&self, logical_id: &str) -> bool {
+        self.declared.contains_key(logical_id)
+            || logical_id.strip_suffix("Role").is_some_and(|f| {
+                self.declared
+                    .get(f)
+                    .is_some_and(|r| r.kind == "AWS::Serverless::Function")
+            })
+            || matches!(logical_id, "ServerlessRestApi" | "ServerlessHttpApi")
+    }
+
+    fn reference(&self, logical_id: &str, evaluator: &Evaluator<'_>) -> Result<Node, Diagnostic> {
+        let location = self
+            .declared
+            .get(logical_id)
+            .map(|r| r.location.clone())
+            .unwrap_or_else(|| Location::unknown(Path::new("template")));
+        let kind = self.declared.get(logical_id).map(|r| r.kind.as_str()).unwrap_or("");
+        let value = match kind {
+            "AWS::Serverless::Api"
+            | "AWS::ApiGateway::RestApi"
+            | "AWS::Serverless::HttpApi"
+            | "AWS::ApiGatewayV2::Api" => api_id(logical_id),
+            "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => {
+                format!(
+                    "{}:1",
+                    arn(
+                        self.pseudo,
+                        "lambda",
+                        true,
+                        &format!("layer:{}", self.physical_name(logical_id, evaluator)?)
+                    )
+                )
+            }
+            "" if matches!(logical_id, "ServerlessRestApi" | "ServerlessHttpApi") => api_id(logical_id),
+            _ => self.physical_name(logical_id, evaluator)?,
+        };
+        Ok(Node::new(Value::String(value), location))
+    }
+
+    fn attribute(
+        &self,
+        logical_id: &str,
+        attribute: &str,
+        evaluator: &Evaluator<'_>,
+    ) -> Result<Option<Node>, Diagnostic> {
+        let location = self
+            .declared
+            .get(logical_id)
+            .map(|r| r.location.clone())
+            .unwrap_or_else(|| Location::unknown(Path::new("template")));
+        let kind = self
+            .declared
+            .get(logical_id)
+            .map(|r| r.kind.clone())
+            .unwrap_or_default();
+        let name = || self.physical_name(logical_id, evaluator);
+        let value = match (kind.as_str(), attribute) {
+            ("AWS::Serverless::Function" | "AWS::Lambda::Function", "Arn") => {
+                arn(self.pseudo, "lambda", true, &format!("function:{}", name()?))
+            }
+            ("AWS::DynamoDB::Table" | "AWS::Serverless::SimpleTable", "Arn") => {
+                arn(self.pseudo, "dynamodb", true, &format!("table/{}", name()?))
+            }
+            ("AWS::DynamoDB::Table", "StreamArn") => arn(
+                self.pseudo,
+                "dynamodb",
+                true,
+                &format!("table/{}/stream/1970-01-01T00:00:00.000", name()?),
+            ),
+            ("AWS::IAM::Role", "Arn") => arn(self.pseudo, "iam", false, &format!("role/{}", name()?)),
+            ("AWS::IAM::Role", "RoleId") => format!("AROA{}", api_id(logical_id).to_uppercase()),
+            ("", "Arn") if logical_id.ends_with("Role") => {
+                arn(self.pseudo, "iam", false, &format!("role/{logical_id}"))
+            }
+            ("AWS::Serverless::Api" | "AWS::ApiGateway::RestApi", "RootResourceId") => {
+                api_id(&format!("{logical_id}/"))
+            }
+            ("AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api", "ApiEndpoint") => {
+                format!(
+                    "https://{}.execute-api.{}.{}",
+                    api_id(logical_id),
+                    self.pseudo.region,
+                    self.pseudo.url_suffix
+                )
+            }
+            ("AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion", "Arn") => {
+                format!("{}:1", arn(self.pseudo, "lambda", true, &format!("layer:{}", name()?)))
+            }
+            (kind, _) if !is_supported(kind) && !kind.is_empty() => {
+                // Not run locally: a recognisable placeholder keeps the rest of the app loading.
+                format!(
+                    "arn:{}:local-unsupported:{}:{}:{logical_id}/{attribute}",
+                    self.pseudo.partition, self.pseudo.region, self.pseudo.account
+                )
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(Node::new(Value::String(value), location)))
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.declared.keys().cloned().collect()
+    }
+}
+
+fn is_supported(kind: &str) -> bool {
+    matches!(
+        kind,
+        "AWS::Serverless::Function"
+            | "AWS::Lambda::Function"
+            | "AWS::Serverless::SimpleTable"
+            | "AWS::DynamoDB::Table"
+            | "AWS::Serverless::Api"
+            | "AWS::Serverless::HttpApi"
+            | "AWS::Serverless::LayerVersion"
+            | "AWS::Lambda::LayerVersion"
+            | "AWS::IAM::Role"
+            | "AWS::IAM::Policy"
+            | "AWS::IAM::ManagedPolicy"
+            | "AWS::Lambda::Permission"
+            | "AWS::ApiGateway::RestApi"
+            | "AWS::ApiGatewayV2::Api"
+    )
+}
+
+/// Merges SAM Globals into a resource's properties: maps merge (the resource wins), lists
+/// append (global entries first), anything else the resource overrides.
+fn merge_globals(global: &Node, own: Option<&Node>) -> Node {
+    let Some(own) = own else { return global.clone() };
+    match (&global.value, &own.value) {
+        (Value::Map(global_entries), Value::Map(own_entries))
+            if global.intrinsic().is_none() && own.intrinsic().is_none() =>
+        {
+            let mut merged: Vec<(String, Node)> = Vec::new();
+            for (key, value) in global_entries {
+                let own_value = own_entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+                merged.push((key.clone(), merge_globals(value, own_value)));
+            }
+            for (key, value) in own_entries {
+                if !global_entries.iter().any(|(k, _)| k == key) {
+                    merged.push((key.clone(), value.clone()));
+                }
+            }
+            Node::new(Value::Map(merged), own.location.clone())
+        }
+        (Value::List(global_items), Value::List(own_items)) => Node::new(
+            Value::List(global_items.iter().chain(own_items).cloned().collect()),
+            own.location.clone(),
+        ),
+        _ => own.clone(),
+    }
+}
+
+fn node_to_json(node: &Node) -> serde_json::Value {
+    serde_json::from_str(&eval::to_json(node)).unwrap_or(serde_json::Value::Null)
+}
+
+fn integer(node: Option<&Node>, field: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<u64> {
+    let node = node?;
+    match node.as_str().map(str::parse::<u64>) {
+        Some(Ok(value)) => Some(value),
+        _ => {
+            diagnostics.push(
+                Diagnostic::error(
+                    &node.location,
+                    format!(
+                        "{field} must be a whole number, not {} {}",
+                        node.kind(),
+                        eval::to_json(node)
+                    ),
+                )
+                .with_hint(format!("write it as a number, e.g. `{field}: 30`")),
+            );
+            None
+        }
+    }
+}
+
+fn text(node: Option<&Node>) -> Option<String> {
+    node.and_then(Node::as_str).map(str::to_string)
+}
+
+/// Reads the template and everything it declares.
+pub fn load(template_path: &Path, options: &LoadOptions) -> Result<App, Vec<Diagnostic>> {
+    let file = Arc::new(template_path.to_path_buf());
+    let text = std::fs::read_to_string(template_path).map_err(|error| {
+        vec![Diagnostic::error(
+            &Location::unknown(template_path),
+            format!("cannot read the template: {error}"),
+        )]
+    })?;
+    let is_json = template_path.extension().is_some_and(|e| e == "json");
+    let root = if is_json {
+        yaml::parse_json(&text, &file)
+    } else {
+        yaml::parse(&text, &file)
+    }
+    .map_err(|d| vec![d])?;
+    load_node(&root, template_path, options)
+}
+
+fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result<App, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let base = template_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    if root.as_map().is_none() {
+        return Err(vec![Diagnostic::error(
+            &root.location,
+            "a template must be a map with a Resources section",
+        )]);
+    }
+    let stack_name = options.stack_name.clone().unwrap_or_else(|| {
+        let folder = std::fs::canonicalize(&base)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+        folder.unwrap_or_else(|| "stratus".to_string())
+    });
+    let pseudo = Pseudo::local(&options.region, &options.account, &stack_name);
+
+    match root.get("Transform") {
+        None => {}
+        Some(transform) => {
+            let names: Vec<String> = match &transform.value {
+                Value::List(items) => items.iter().filter_map(Node::as_str).map(str::to_string).collect(),
+                _ => transform.as_str().map(str::to_string).into_iter().collect(),
+            };
+            for name in names
+                .iter()
+                .filter(|n| n.as_str() != SAM_TRANSFORM && n.as_str() != "AWS::LanguageExtensions")
+            {
+                diagnostics.push(Diagnostic::warning(
+                    &transform.location,
+                    format!("transform {name} is not applied locally"),
+                ));
+            }
+        }
+    }
+
+    let Some(resources_node) = root.get("Resources") else {
+        return Err(vec![
+            Diagnostic::error(&root.location, "the template has no Resources section")
+                .with_hint("every template needs `Resources:` with at least one resource"),
+        ]);
+    };
+    let parameters = parameters::resolve(root.get("Parameters"), &options.parameter_overrides, &mut diagnostics);
+    let condition_definitions: BTreeMap<String, Node> = root
+        .get("Conditions")
+        .and_then(Node::as_map)
+        .map(|e| e.iter().cloned().collect())
+        .unwrap_or_default();
+
+    // Conditions decide which resources exist, so they are evaluated without resources.
+    struct NoResources;
+    impl ResourceValues for NoResources {
+        fn exists(&self, _: &str) -> bool {
+            false
+        }
+        fn reference(&self, id: &str, _: &Evaluator<'_>) -> Result<Node, Diagnostic> {
+            Err(Diagnostic::error(
+                &Location::unknown(Path::new("template")),
+                format!("conditions cannot refer to resources ({id})"),
+            ))
+        }
+        fn attribute(&self, _: &str, _: &str, _: &Evaluator<'_>) -> Result<Option<Node>, Diagnostic> {
+            Ok(None)
+        }
+        fn names(&self) -> Vec<String> {
+            Vec::new()
+        }
+    }
+    let mappings = root.get("Mappings");
+    let no_resources = NoResources;
+    let condition_evaluator = Evaluator::new(&pseudo, &parameters, &condition_definitions, mappings, &no_resources);
+
+    let Some(resource_entries) = resources_node.as_map() else {
+        return Err(vec![Diagnostic::error(
+            &resources_node.location,
+            "Resources must be a map of logical ids to resources",
+        )]);
+    };
+    let mut declared = BTreeMap::new();
+    for (logical_id, definition) in resource_entries {
+        let Some(kind) = definition.get("Type").and_then(Node::as_str) else {
+            diagnostics.push(
+                Diagnostic::error(&definition.location, format!("resource '{logical_id}' has no Type"))
+                    .with_hint("add e.g. `Type: AWS::Serverless::Function`"),
+            );
+            continue;
+        };
+        if let Some(condition) = definition.get("Condition").and_then(Node::as_str) {
+            match condition_evaluator.condition(condition, &definition.location) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(error) => {
+                    diagnostics.push(error);
+                    continue;
+                }
+            }
+        }
+        declared.insert(
+            logical_id.clone(),
+            Resource {
+                kind: kind.to_string(),
+                properties: definition.get("Properties").cloned(),
+                location: definition.location.clone(),
+            },
+        );
+    }
+
+    // DependsOn cycles are as fatal as reference cycles.
+    check_dependency_cycles(resource_entries, &mut diagnostics);
+
+    let globals = root.get("Globals");
+    let values = Resources {
+        declared: &declared,
+        pseudo: &pseudo,
+    };
+    let evaluator = Evaluator::new(&pseudo, &parameters, &condition_definitions, mappings, &values);
+    let mut app = App {
+        template: template_path.to_path_buf(),
+        stack_name: stack_name.clone(),
+        region: options.region.clone(),
+        account: options.account.clone(),
+        ..App::default()
+    };
+
+    for (logical_id, resource) in &declared {
+        let global_section = match resource.kind.as_str() {
+            "AWS::Serverless::Function" => globals.and_then(|g| g.get("Function")),
+            "AWS::Serverless::Api" => globals.and_then(|g| g.get("Api")),
+            "AWS::Serverless::HttpApi" => globals.and_then(|g| g.get("HttpApi")),
+            "AWS::Serverless::SimpleTable" => globals.and_then(|g| g.get("SimpleTable")),
+            _ => None,
+        };
+        let merged = match global_section {
+            Some(global) => Some(merge_globals(global, resource.properties.as_ref())),
+            None => resource.properties.clone(),
+        };
+        let properties = match merged.as_ref().map(|p| evaluator.evaluate(p)).transpose() {
+            Ok(properties) => {
+                properties.unwrap_or_else(|| Node::new(Value::Map(Vec::new()), resource.location.clone()))
+            }
+            Err(error) => {
+                diagnostics.push(error);
+                continue;
+            }
+        };
+        let result = match resource.kind.as_str() {
+            "AWS::Serverless::Function" | "AWS::Lambda::Function" => function(
+                logical_id,
+                resource,
+                &properties,
+                &base,
+                &values,
+                &evaluator,
+                &mut app,
+                &mut diagnostics,
+            ),
+            "AWS::DynamoDB::Table" | "AWS::Serverless::SimpleTable" => table(
+                logical_id,
+                resource,
+                &properties,
+                &values,
+                &evaluator,
+                &mut app,
+                &mut diagnostics,
+            ),
+            "AWS::Serverless::Api" | "AWS::ApiGateway::RestApi" => {
+                let stage = text(properties.get("StageName")).unwrap_or_else(|| "Prod".to_string());
+                add_api(&mut app, logical_id, ApiKind::Rest, &stage, false, &resource.location);
+                Ok(())
+            }
+            "AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api" => {
+                let stage = text(properties.get("StageName")).unwrap_or_else(|| "$default".to_string());
+                add_api(&mut app, logical_id, ApiKind::Http, &stage, false, &resource.location);
+                Ok(())
+            }
+            kind if is_supported(kind) => Ok(()),
+            kind => {
+                diagnostics.push(Diagnostic::warning(
+                    &resource.location,
+                    format!("resource '{logical_id}' of type {kind} is not run locally"),
+                ));
+                app.not_run.push(Unsupported {
+                    logical_id: logical_id.clone(),
+                    resource_type: kind.to_string(),
+                    location: resource.location.clone(),
+                });
+                Ok(())
+            }
+        };
+        if let Err(error) = result {
+            diagnostics.push(error);
+        }
+    }
+    check_route_collisions(&app, &mut diagnostics);
+
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        diagnostics.sort_by_key(|d| (d.severity != Severity::Error, d.location.line));
+        return Err(diagnostics);
+    }
+    app.warnings = diagnostics;
+    Ok(app)
+}
+
+fn check_dependency_cycles(resources: &[(String, Node)], diagnostics: &mut Vec<Diagnostic>) {
+    let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (id, definition) in resources {
+        let mut targets = BTreeSet::new();
+        match definition.get("DependsOn").map(|d| &d.value) {
+            Some(Value::String(target)) => {
+                targets.insert(target.clone());
+            }
+            Some(Value::List(items)) => targets.extend(items.iter().filter_map(Node::as_str).map(str::to_string)),
+            _ => {}
+        }
+        if let Some(properties) = definition.get("Properties") {
+            eval::references(properties, &mut targets);
+        }
+        edges.insert(id.as_str(), targets);
+    }
+    // Depth-first search for a cycle, reporting the first one found.
+    fn visit<'a>(
+        node: &'a str,
+        edges: &'a BTreeMap<&str, BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|n| *n == node) {
+            let mut cycle: Vec<String> = path[start..].iter().map(|s| s.to_string()).collect();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node);
+        if let Some(targets) = edges.get(node) {
+            for target in targets {
+                if let Some((key, _)) = edges.get_key_value(target.as_str())
+                    && let Some(cycle) = visit(key, edges, path, done)
+                {
+                    return Some(cycle);
+                }
+            }
+        }
+        path.pop();
+        done.insert(node);
+        None
+    }
+    let mut done = BTreeSet::new();
+    for (id, definition) in resources {
+        if let Some(cycle) = visit(id.as_str(), &edges, &mut Vec::new(), &mut done) {
+            diagnostics.push(
+                Diagnostic::error(
+                    &definition.location,
+                    format!("circular dependency: {}", cycle.join(" → ")),
+                )
+                .with_hint("a resource cannot depend on itself through Ref, GetAtt, Sub or DependsOn"),
+            );
+            return;
+        }
+    }
+}
+
+fn add_api(app: &mut App, logical_id: &str, kind: ApiKind, stage: &str, implicit: bool, location: &Location) {
+    app.apis.entry(logical_id.to_string()).or_insert_with(|| Api {
+        logical_id: logical_id.to_string(),
+        id: api_id(logical_id),
+        kind,
+        stage: stage.to_string(),
+        implicit,
+        location: location.clone(),
+    });
+}
+
+fn check_route_collisions(app: &App, diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<(String, String, String), &Route> = BTreeMap::new();
+    for route in &app.routes {
+        let key = (route.api.clone(), route.method.to_ascii_uppercase(), route.path.clone());
+        if let Some(first) = seen.get(&key) {
+            diagnostics.push(
+                Diagnostic::error(
+                    &route.location,
+                    format!(
+                        "route {} {} on API {} is declared twice: by {} and by {} (line {})",
+                        route.method, route.path, route.api, route.function, first.function, first.location.line
+                    ),
+                )
+                .with_hint("give one of them another path or method"),
+            );
+        } else {
+            seen.insert(key, route);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn function(
+    logical_id: &str,
+    resource: &Resource,
+    properties: &Node,
+    base: &Path,
+    values: &Resources<'_>,
+    evaluator: &Evaluator<'_>,
+    app: &mut App,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<(), Diagnostic> {
+    let serverless = resource.kind == "AWS::Serverless::Function";
+    let name = values.physical_name(logical_id, evaluator)?;
+    let function_arn = arn(values.pseudo, "lambda", true, &format!("function:{name}"));
+    let code_node = if serverless {
+        properties.get("CodeUri").or(properties.get("InlineCode"))
+    } else {
+        properties.get("Code")
+    };
+    let package_image = text(properties.get("PackageType")).as_deref() == Some("Image");
+    let code = match code_node {
+        Some(node) if serverless && properties.get("InlineCode").is_some() && properties.get("CodeUri").is_none() => {
+            Code::Inline(plain(node))
+        }
+        Some(node) => match &node.value {
+            Value::String(path) if !path.starts_with("s3://") => Code::Directory(base.join(path)),
+            Value::String(path) => Code::Remote(path.clone()),
+            Value::Map(_) => {
+                if let Some(zip) = node.get("ZipFile") {
+                    Code::Inline(plain(zip))
+                } else {
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            &node.location,
+                            format!("function '{logical_id}': code in S3 cannot run locally"),
+                        )
+                        .with_hint("point CodeUri at a local folder"),
+                    );
+                    Code::Remote(eval::to_json(node))
+                }
+            }
+            _ => Code::Directory(base.to_path_buf()),
+        },
+        None if package_image => Code::Remote(text(properties.get("ImageUri")).unwrap_or_default()),
+        None => Code::Directory(base.to_path_buf()),
+    };
+    let handler = text(properties.get("Handler"));
+    let runtime = text(properties.get("Runtime"));
+    if !package_image && handler.is_none() && !matches!(runtime.as_deref(), Some(r) if r.starts_with("provided")) {
+        diagnostics.push(
+            Diagnostic::error(&resource.location, format!("function '{logical_id}' has no Handler")).with_hint(
+                "add `Handler: app.handler` (file app.py or app.js, function handler), or set it in Globals.Function",
+            ),
+        );
+    }
+    if let Code::Directory(path) = &code
+        && !path.is_dir()
+    {
+        let location = code_node
+            .map(|n| n.location.clone())
+            .unwrap_or_else(|| resource.location.clone());
+        diagnostics.push(
+            Diagnostic::error(
+                &location,
+                format!(
+                    "function '{logical_id}': the code folder {} does not exist",
+                    path.display()
+                ),
+            )
+            .with_hint("CodeUri is relative to the template's folder"),
+        );
+    }
+    let mut environment = BTreeMap::new();
+    if let Some(variables) = properties
+        .get("Environment")
+        .and_then(|e| e.get("Variables"))
+        .and_then(Node::as_map)
+    {
+        for (key, value) in variables {
+            environment.insert(key.clone(), plain(value));
+        }
+    }
+    let role_arn = match properties.get("Role") {
+        Some(role) => plain(role),
+        None => arn(values.pseudo, "iam", false, &format!("role/{logical_id}Role")),
+    };
+    let mut policies = Vec::new();
+    match properties.get("Policies").map(|p| &p.value) {
+        Some(Value::List(items)) => policies.extend(items.iter().map(node_to_json)),
+        Some(_) => policies.extend(properties.get("Policies").map(node_to_json)),
+        None => {}
+    }
+    let mut events = Vec::new();
+    if let Some(entries) = properties.get("Events").and_then(Node::as_map) {
+        for (event_name, event) in entries {
+            let kind = text(event.get("Type")).unwrap_or_default();
+            let event_properties = event.get("Properties");
+            if kind == "Api" || kind == "HttpApi" {
+                let http = kind == "HttpApi";
+                let explicit = event_properties
+                    .and_then(|p| p.get(if http { "ApiId" } else { "RestApiId" }))
+                    .map(plain);
+                let api_logical = match explicit {
+                    Some(id) => declared_api_for(values, &id).unwrap_or(id),
+                    None => {
+                        let implicit = if http { "ServerlessHttpApi" } else { "ServerlessRestApi" };
+                        let stage = if http { "$default" } else { "Prod" };
+                        add_api(
+                            app,
+                            implicit,
+                            if http { ApiKind::Http } else { ApiKind::Rest },
+                            stage,
+                            true,
+                            &event.location,
+                        );
+                        implicit.to_string()
+                    }
+                };
+                let method = event_properties
+                    .and_then(|p| p.get("Method"))
+                    .map(plain)
+                    .unwrap_or_else(|| if http { "ANY".into() } else { String::new() });
+                let path = event_properties
+                    .and_then(|p| p.get("Path"))
+                    .map(plain)
+                    .unwrap_or_else(|| if http { "$default".into() } else { String::new() });
+                if !http && (method.is_empty() || path.is_empty()) {
+                    diagnostics.push(Diagnostic::error(
+                        &event.location,
+                        format!("event '{event_name}' of '{logical_id}': an Api event needs Path and Method"),
+                    ));
+                    continue;
+                }
+                let payload_version = event_properties
+                    .and_then(|p| p.get("PayloadFormatVersion"))
+                    .map(plain)
+                    .unwrap_or_else(|| if http { "2.0".into() } else { "1.0".into() });
+                let authorizer = event_properties
+                    .and_then(|p| p.get("Auth"))
+                    .and_then(|a| a.get("Authorizer"))
+                    .map(plain);
+                app.routes.push(Route {
+                    api: api_logical,
+                    method: method.to_ascii_uppercase(),
+                    path,
+                    function: logical_id.to_string(),
+                    payload_version,
+                    authorizer,
+                    location: event.location.clone(),
+                });
+            }
+            events.push(EventSource {
+                name: event_name.clone(),
+                kind,
+                properties: event_properties.map(node_to_json).unwrap_or(serde_json::Value::Null),
+            });
+        }
+    }
+    let layers = properties
+        .get("Layers")
+        .and_then(Node::as_list)
+        .map(|l| l.iter().map(plain).collect())
+        .unwrap_or_default();
+    let architectures = properties
+        .get("Architectures")
+        .and_then(Node::as_list)
+        .map(|l| l.iter().map(plain).collect())
+        .unwrap_or_else(|| vec!["x86_64".to_string()]);
+    let timeout_seconds = integer(properties.get("Timeout"), "Timeout", diagnostics).unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    let memory_mb = integer(properties.get("MemorySize"), "MemorySize", diagnostics).unwrap_or(DEFAULT_MEMORY_MB);
+    let reserved_concurrency = integer(
+        properties.get("ReservedConcurrentExecutions"),
+        "ReservedConcurrentExecutions",
+        diagnostics,
+    );
+    app.functions.insert(
+        logical_id.to_string(),
+        Function {
+            logical_id: logical_id.to_string(),
+            name,
+            arn: function_arn,
+            runtime,
+            handler,
+            code,
+            timeout_seconds,
+            memory_mb,
+            environment,
+            architectures,
+            layers,
+            role_arn,
+            policies,
+            reserved_concurrency,
+            events,
+            location: resource.location.clone(),
+        },
+    );
+    Ok(())
+}
+
+/// The logical id of the declared API whose local id is `id` (what `!Ref MyApi` resolved to).
+fn declared_api_for(values: &Resources<'_>, id: &str) -> Option<String> {
+    values
+        .declared
+        .keys()
+        .find(|logical_id| api_id(logical_id) == id)
+        .cloned()
+}
+
+fn key_element(name: &str, definitions: &[(String, String)], location: &Location) -> Result<KeyElement, Diagnostic> {
+    let attribute_type = definitions
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| {
+            Diagnostic::error(
+                location,
+                format!("key attribute '{name}' is not in AttributeDefinitions"),
+            )
+            .with_hint(format!(
+                "add `- AttributeName: {name}` with its AttributeType (S, N or B)"
+            ))
+        })?;
+    Ok(KeyElement {
+        name: name.to_string(),
+        attribute_type,
+    })
+}
+
+fn key_schema(
+    schema: Option<&Node>,
+    definitions: &[(String, String)],
+    location: &Location,
+) -> Result<(KeyElement, Option<KeyElement>), Diagnostic> {
+    let elements = schema
+        .and_then(Node::as_list)
+        .ok_or_else(|| Diagnostic::error(location, "KeySchema is missing or not a list"))?;
+    let mut hash = None;
+    let mut range = None;
+    for element in elements {
+        let name = text(element.get("AttributeName")).unwrap_or_default();
+        match text(element.get("KeyType")).as_deref() {
+            Some("HASH") => hash = Some(key_element(&name, definitions, &element.location)?),
+            Some("RANGE") => range = Some(key_element(&name, definitions, &element.location)?),
+            _ => return Err(Diagnostic::error(&element.location, "KeyType must be HASH or RANGE")),
+        }
+    }
+    let hash = hash.ok_or_else(|| Diagnostic::error(location, "KeySchema has no HASH key"))?;
+    Ok((hash, range))
+}
+
+fn table(
+    logical_id: &str,
+    resource: &Resource,
+    properties: &Node,
+    values: &Resources<'_>,
+    evaluator: &Evaluator<'_>,
+    app: &mut App,
+    _diagnostics: &mut [Diagnostic],
+) -> Result<(), Diagnostic> {
+    let name = values.physical_name(logical_id, evaluator)?;
+    let table_arn = arn(values.pseudo, "dynamodb", true, &format!("table/{name}"));
+    let location = &resource.location;
+    let (hash, range, global_indexes, local_indexes, billing_mode) = if resource.kind == "AWS::Serverless::SimpleTable"
+    {
+        let primary = properties.get("PrimaryKey");
+        let hash = KeyElement {
+            name: primary
+                .and_then(|p| text(p.get("Name")))
+                .unwrap_or_else(|| "id".to_string()),
+            attribute_type: match primary.and_then(|p| text(p.get("Type"))).as_deref() {
+                Some("Number") => "N".to_string(),
+                Some("Binary") => "B".to_string(),
+                _ => "S".to_string(),
+            },
+        };
+        let billing = if properties.get("ProvisionedThroughput").is_some() {
+            "PROVISIONED"
+        } else {
+            "PAY_PER_REQUEST"
+        };
+        (hash, None, Vec::new(), Vec::new(), billing.to_string())
+    } else {
+        let definitions: Vec<(String, String)> = properties
+            .get("AttributeDefinitions")
+            .and_then(Node::as_list)
+            .map(|list| {
+                list.iter()
+                    .map(|d| {
+                        (
+                            text(d.get("AttributeName")).unwrap_or_default(),
+                            text(d.get("AttributeType")).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (hash, range) = key_schema(properties.get("KeySchema"), &definitions, location)?;
+        let indexes = |section: &str| -> Result<Vec<Index>, Diagnostic> {
+            let mut indexes = Vec::new();
+            for index in properties.get(section).and_then(Node::as_list).unwrap_or(&[]) {
+                let (hash, range) = key_schema(index.get("KeySchema"), &definitions, &index.location)?;
+                indexes.push(Index {
+                    name: text(index.get("IndexName")).unwrap_or_default(),
+                    hash,
+                    range,
+                    projection: index
+                        .get("Projection")
+                        .and_then(|p| text(p.get("ProjectionType")))
+                        .unwrap_or_else(|| "KEYS_ONLY".to_string()),
+                });
+            }
+            Ok(indexes)
+        };
+        let billing = text(properties.get("BillingMode")).unwrap_or_else(|| "PROVISIONED".to_string());
+        (
+            hash,
+            range,
+            indexes("GlobalSecondaryIndexes")?,
+            indexes("LocalSecondaryIndexes")?,
+            billing,
+        )
+    };
+    let stream_view_type = properties
+        .get("StreamSpecification")
+        .and_then(|s| text(s.get("StreamViewType")));
+    let ttl_attribute = properties
+        .get("TimeToLiveSpecification")
+        .filter(|t| {
+            t.get("Enabled")
+                .is_some_and(|e| matches!(e.value, Value::Bool(true)) || plain(e) == "true")
+        })
+        .and_then(|t| text(t.get("AttributeName")));
+    app.tables.insert(
+        logical_id.to_string(),
+        Table {
+            logical_id: logical_id.to_string(),
+            name,
+            arn: table_arn,
+            hash,
+            range,
+            global_indexes,
+            local_indexes,
+            billing_mode,
+            stream_view_type,
+            ttl_attribute,
+            location: location.clone(),
+        },
+    );
+    Ok(())
+}
+
+/// The template file in an app folder: `template.yaml`, `template.yml` or `template.json`.
+pub fn find_template(app_dir: &Path) -> Option<PathBuf> {
+    ["template.yaml", "template.yml", "template.json"]
+        .iter()
+        .map(|name| app_dir.join(name))
+        .find(|p| p.is_file())
+}
