@@ -37,6 +37,12 @@ pub struct ValidateArgs {
     /// The region the template sees as AWS::Region.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// The samconfig.toml environment to read.
+    #[arg(long, default_value = "default")]
+    pub config_env: String,
+    /// Environment variable overrides in SAM CLI's env.json shape.
+    #[arg(long)]
+    pub env_vars: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -35,6 +35,9 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
         account: ACCOUNT_ID.to_string(),
         stack_name: args.stack_name.clone(),
         parameter_overrides: parse_overrides(&args.parameter_overrides)?,
+        config_env: args.config_env.clone(),
+        env_vars: args.env_vars.clone(),
+        ..LoadOptions::default()
     };
     let app = match load(&template, &options) {
         Ok(app) => app,

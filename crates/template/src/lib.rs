@@ -1,6 +1,7 @@
 //! SAM / CloudFormation templates in, the app model out. Pure: files in, model out; no network,
 //! no processes, no environment.
 
+pub mod config;
 pub mod diagnostic;
 pub mod eval;
 pub mod load;

@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{self, Evaluator, Pseudo, ResourceValues, plain};
 use crate::model::{Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Route, Table, Unsupported};
 use crate::node::{Location, Node, Value};
-use crate::{parameters, yaml};
+use crate::{config, parameters, yaml};
 
 /// What the caller knows that the template does not.
 #[derive(Clone, Debug)]
@@ -18,7 +18,14 @@ pub struct LoadOptions {
     pub account: String,
     /// Defaults to the app folder's name.
     pub stack_name: Option<String>,
+    /// From the command line; when given, they replace samconfig.toml's whole.
     pub parameter_overrides: BTreeMap<String, String>,
+    /// samconfig.toml's config env (`default` unless chosen).
+    pub config_env: String,
+    /// samconfig.toml's command section: `local_start_api` for start, `local_invoke` for invoke.
+    pub config_command: String,
+    /// `--env-vars` file.
+    pub env_vars: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -28,6 +35,9 @@ impl Default for LoadOptions {
             account: "000000000000".to_string(),
             stack_name: None,
             parameter_overrides: BTreeMap::new(),
+            config_env: "default".to_string(),
+            config_command: "local_start_api".to_string(),
+            env_vars: None,
         }
     }
 }
@@ -312,12 +322,28 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
             "a template must be a map with a Resources section",
         )]);
     }
-    let stack_name = options.stack_name.clone().unwrap_or_else(|| {
-        let folder = std::fs::canonicalize(&base)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
-        folder.unwrap_or_else(|| "stratus".to_string())
-    });
+    let samconfig = config::read_samconfig(&base, &options.config_env, &options.config_command).map_err(|d| vec![d])?;
+    let env_vars = options
+        .env_vars
+        .as_deref()
+        .map(config::EnvVars::read)
+        .transpose()
+        .map_err(|d| vec![d])?;
+    let overrides = if options.parameter_overrides.is_empty() {
+        samconfig.parameter_overrides.clone().unwrap_or_default()
+    } else {
+        options.parameter_overrides.clone()
+    };
+    let stack_name = options
+        .stack_name
+        .clone()
+        .or(samconfig.stack_name.clone())
+        .unwrap_or_else(|| {
+            let folder = std::fs::canonicalize(&base)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+            folder.unwrap_or_else(|| "stratus".to_string())
+        });
     let pseudo = Pseudo::local(&options.region, &options.account, &stack_name);
 
     match root.get("Transform") {
@@ -345,7 +371,7 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
                 .with_hint("every template needs `Resources:` with at least one resource"),
         ]);
     };
-    let parameters = parameters::resolve(root.get("Parameters"), &options.parameter_overrides, &mut diagnostics);
+    let parameters = parameters::resolve(root.get("Parameters"), &overrides, &mut diagnostics);
     let condition_definitions: BTreeMap<String, Node> = root
         .get("Conditions")
         .and_then(Node::as_map)
@@ -497,6 +523,11 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
         }
     }
     check_route_collisions(&app, &mut diagnostics);
+    if let Some(env_vars) = &env_vars {
+        for function in app.functions.values_mut() {
+            env_vars.apply(&function.logical_id, &mut function.environment);
+        }
+    }
 
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         diagnostics.sort_by_key(|d| (d.severity != Severity::Error, d.location.line));

@@ -26,7 +26,14 @@ pub fn resolve(
             Ok(value) => {
                 values.insert(name.clone(), value);
             }
-            Err(error) => diagnostics.push(error),
+            Err(error) => {
+                diagnostics.push(error);
+                // A placeholder keeps every Ref to it from reporting a second, misleading error.
+                values.insert(
+                    name.clone(),
+                    Node::new(Value::String(String::new()), definition.location.clone()),
+                );
+            }
         }
     }
     for name in overrides.keys() {
