@@ -65,6 +65,8 @@ pub struct Evaluator<'a> {
     pub condition_definitions: &'a BTreeMap<String, Node>,
     pub mappings: Option<&'a Node>,
     pub resources: &'a dyn ResourceValues,
+    /// The template's folder, for `AWS::Include` of local files.
+    pub base_dir: std::path::PathBuf,
     /// The chain of references being evaluated, to report cycles.
     active: RefCell<Vec<String>>,
     condition_values: RefCell<BTreeMap<String, bool>>,
@@ -112,6 +114,7 @@ impl<'a> Evaluator<'a> {
             condition_definitions,
             mappings,
             resources,
+            base_dir: std::path::PathBuf::new(),
             active: RefCell::new(Vec::new()),
             condition_values: RefCell::new(BTreeMap::new()),
         }
@@ -392,23 +395,11 @@ impl<'a> Evaluator<'a> {
                 let text = self.expect_string(argument, "Fn::Base64")?;
                 Ok(string(base64(text.as_bytes()), location))
             }
-            "Fn::GetAZs" => {
-                let region = self.expect_string(argument, "Fn::GetAZs")?;
-                let region = if region.is_empty() {
-                    self.pseudo.region.clone()
-                } else {
-                    region
-                };
-                Ok(Node::new(
-                    Value::List(
-                        ["a", "b", "c"]
-                            .iter()
-                            .map(|z| string(format!("{region}{z}"), location))
-                            .collect(),
-                    ),
-                    location.clone(),
-                ))
-            }
+            "Fn::GetAZs" => Err(Diagnostic::error(
+                location,
+                "Fn::GetAZs is not available locally: it lists the Availability Zones of an AWS region",
+            )
+            .with_hint("use a Parameter (e.g. AvailabilityZone, Default us-east-1a) instead")),
             "Fn::Length" => {
                 let list = self.expect_list(argument, "Fn::Length")?;
                 Ok(Node::new(Value::Number(list.len().to_string()), location.clone()))
@@ -429,15 +420,58 @@ impl<'a> Evaluator<'a> {
                 "Fn::Cidr is not available locally: Stratus runs no VPC networking",
             )
             .with_hint("move networking resources to a separate stack, or put the value in a parameter")),
-            "Fn::Transform" => Err(
-                Diagnostic::error(location, "Fn::Transform (macros) is not available locally")
-                    .with_hint("only the AWS::Serverless-2016-10-31 transform is applied by Stratus"),
-            ),
+            "Fn::Transform" => self.include(argument, location),
             other => Err(Diagnostic::error(
                 location,
                 format!("unknown intrinsic function {other}"),
             )),
         }
+    }
+
+    /// `Fn::Transform` with `AWS::Include` of a local file (as `sam local` reads it); other
+    /// macros cannot run locally.
+    fn include(&self, argument: &Node, location: &Location) -> Result<Node, Diagnostic> {
+        let name = argument
+            .get("Name")
+            .map(|n| self.expect_string(n, "Fn::Transform"))
+            .transpose()?;
+        if name.as_deref() != Some("AWS::Include") {
+            return Err(Diagnostic::error(
+                location,
+                format!(
+                    "Fn::Transform {} (a macro) is not available locally",
+                    name.unwrap_or_default()
+                ),
+            )
+            .with_hint(
+                "only AWS::Include of a local file and the AWS::Serverless-2016-10-31 transform are applied by Stratus",
+            ));
+        }
+        let Some(file) = argument.get("Parameters").and_then(|p| p.get("Location")) else {
+            return Err(Diagnostic::error(
+                location,
+                "AWS::Include needs Parameters: {Location: FILE}",
+            ));
+        };
+        let file = self.expect_string(file, "AWS::Include")?;
+        if file.starts_with("s3://") {
+            return Err(
+                Diagnostic::error(location, format!("AWS::Include of {file} is not available locally"))
+                    .with_hint("point Location at a file beside the template"),
+            );
+        }
+        let path = self.base_dir.join(&file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Diagnostic::error(location, format!("AWS::Include: cannot read {}: {e}", path.display())))?;
+        let included = std::sync::Arc::new(path.clone());
+        let node = if path.extension().is_some_and(|e| e == "json") {
+            crate::yaml::parse_json(&text, &included)?
+        } else {
+            crate::yaml::parse(&text, &included)?
+        };
+        self.guarded(&format!("include {}", path.display()), location, || {
+            self.evaluate(&node)
+        })
     }
 
     /// `Ref` of a parameter, pseudo parameter or resource.

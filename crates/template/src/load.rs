@@ -42,6 +42,44 @@ impl Default for LoadOptions {
     }
 }
 
+/// Lambda runtime identifiers (those Stratus runs and those it only recognises).
+const KNOWN_RUNTIMES: &[&str] = &[
+    "python3.8",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "python3.7",
+    "python3.6",
+    "python2.7",
+    "nodejs24.x",
+    "nodejs22.x",
+    "nodejs20.x",
+    "nodejs18.x",
+    "nodejs16.x",
+    "nodejs14.x",
+    "nodejs12.x",
+    "provided",
+    "provided.al2",
+    "provided.al2023",
+    "java8",
+    "java8.al2",
+    "java11",
+    "java17",
+    "java21",
+    "java25",
+    "dotnet6",
+    "dotnet8",
+    "dotnetcore3.1",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby2.7",
+    "go1.x",
+];
+
 const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 const DEFAULT_TIMEOUT_SECONDS: u64 = 3;
 const DEFAULT_MEMORY_MB: u64 = 128;
@@ -346,8 +384,8 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
         });
     let pseudo = Pseudo::local(&options.region, &options.account, &stack_name);
 
-    match root.get("Transform") {
-        None => {}
+    let has_sam_transform = match root.get("Transform") {
+        None => false,
         Some(transform) => {
             let names: Vec<String> = match &transform.value {
                 Value::List(items) => items.iter().filter_map(Node::as_str).map(str::to_string).collect(),
@@ -362,8 +400,9 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
                     format!("transform {name} is not applied locally"),
                 ));
             }
+            names.iter().any(|n| n == SAM_TRANSFORM)
         }
-    }
+    };
 
     let Some(resources_node) = root.get("Resources") else {
         return Err(vec![
@@ -440,11 +479,30 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
     check_dependency_cycles(resource_entries, &mut diagnostics);
 
     let globals = root.get("Globals");
+    if let Some(globals) = globals {
+        check_globals(globals, &mut diagnostics);
+    }
+    if !has_sam_transform {
+        for resource in declared.values().filter(|r| r.kind.starts_with("AWS::Serverless::")) {
+            diagnostics.push(
+                Diagnostic::error(
+                    &resource.location,
+                    format!(
+                        "{} needs the SAM transform, but the template has no Transform section",
+                        resource.kind
+                    ),
+                )
+                .with_hint("add `Transform: AWS::Serverless-2016-10-31` after AWSTemplateFormatVersion"),
+            );
+        }
+    }
     let values = Resources {
         declared: &declared,
         pseudo: &pseudo,
     };
-    let evaluator = Evaluator::new(&pseudo, &parameters, &condition_definitions, mappings, &values);
+    let mut evaluator = Evaluator::new(&pseudo, &parameters, &condition_definitions, mappings, &values);
+    evaluator.base_dir = base.clone();
+    let evaluator = evaluator;
     let mut app = App {
         template: template_path.to_path_buf(),
         stack_name: stack_name.clone(),
@@ -537,6 +595,135 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
     Ok(app)
 }
 
+/// What SAM accepts in each Globals section.
+const GLOBALS: &[(&str, &[&str])] = &[
+    (
+        "Function",
+        &[
+            "Handler",
+            "Runtime",
+            "CodeUri",
+            "DeadLetterQueue",
+            "Description",
+            "MemorySize",
+            "Timeout",
+            "VpcConfig",
+            "Environment",
+            "Tags",
+            "PropagateTags",
+            "Tracing",
+            "KmsKeyArn",
+            "Layers",
+            "AutoPublishAlias",
+            "AutoPublishAliasAllProperties",
+            "DeploymentPreference",
+            "PermissionsBoundary",
+            "ReservedConcurrentExecutions",
+            "ProvisionedConcurrencyConfig",
+            "AssumeRolePolicyDocument",
+            "EventInvokeConfig",
+            "Architectures",
+            "EphemeralStorage",
+            "SnapStart",
+            "FunctionUrlConfig",
+            "RuntimeManagementConfig",
+            "LoggingConfig",
+            "RecursiveLoop",
+            "SourceKMSKeyArn",
+            "CapacityProviderConfig",
+            "FunctionScalingConfig",
+        ],
+    ),
+    (
+        "Api",
+        &[
+            "Auth",
+            "Name",
+            "DefinitionUri",
+            "CacheClusterEnabled",
+            "CacheClusterSize",
+            "MergeDefinitions",
+            "Variables",
+            "EndpointConfiguration",
+            "MethodSettings",
+            "BinaryMediaTypes",
+            "MinimumCompressionSize",
+            "Cors",
+            "GatewayResponses",
+            "AccessLogSetting",
+            "CanarySetting",
+            "TracingEnabled",
+            "OpenApiVersion",
+            "Domain",
+            "AlwaysDeploy",
+            "PropagateTags",
+        ],
+    ),
+    (
+        "HttpApi",
+        &[
+            "Auth",
+            "CorsConfiguration",
+            "AccessLogSettings",
+            "Tags",
+            "DefaultRouteSettings",
+            "RouteSettings",
+            "Domain",
+            "StageVariables",
+            "DisableExecuteApiEndpoint",
+            "PropagateTags",
+        ],
+    ),
+    ("SimpleTable", &["SSESpecification"]),
+    ("StateMachine", &["PropagateTags"]),
+    ("LayerVersion", &["PropagateTags"]),
+];
+
+fn check_globals(globals: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(sections) = globals.as_map() else {
+        diagnostics.push(Diagnostic::error(
+            &globals.location,
+            "Globals must be a map of sections (Function, Api, HttpApi, SimpleTable)",
+        ));
+        return;
+    };
+    for (section, properties) in sections {
+        let Some((_, allowed)) = GLOBALS.iter().find(|(name, _)| name == section) else {
+            let names: Vec<String> = GLOBALS.iter().map(|(n, _)| n.to_string()).collect();
+            let close = names.iter().find(|n| {
+                n.to_ascii_lowercase().contains(&section.to_ascii_lowercase())
+                    || section.to_ascii_lowercase().contains(&n.to_ascii_lowercase())
+            });
+            let hint = match close {
+                Some(close) => format!("did you mean {close}?"),
+                None => format!("Globals sections are {}", names.join(", ")),
+            };
+            diagnostics.push(
+                Diagnostic::error(&properties.location, format!("'{section}' is not a Globals section"))
+                    .with_hint(hint),
+            );
+            continue;
+        };
+        for (property, value) in properties.as_map().unwrap_or(&[]) {
+            if !allowed.contains(&property.as_str()) {
+                let hint = match property.as_str() {
+                    "Policies" | "Role" => {
+                        format!("move {property} into each function (Globals cannot grant permissions)")
+                    }
+                    _ => format!("set {property} on each resource instead"),
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        &value.location,
+                        format!("'{property}' is not a supported property of '{section}' in Globals"),
+                    )
+                    .with_hint(hint),
+                );
+            }
+        }
+    }
+}
+
 fn check_dependency_cycles(resources: &[(String, Node)], diagnostics: &mut Vec<Diagnostic>) {
     let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (id, definition) in resources {
@@ -548,8 +735,14 @@ fn check_dependency_cycles(resources: &[(String, Node)], diagnostics: &mut Vec<D
             Some(Value::List(items)) => targets.extend(items.iter().filter_map(Node::as_str).map(str::to_string)),
             _ => {}
         }
-        if let Some(properties) = definition.get("Properties") {
-            eval::references(properties, &mut targets);
+        if let Some(properties) = definition.get("Properties").and_then(Node::as_map) {
+            // SAM turns a function's Events into resources of their own, so an event naming an
+            // API that names the function back is not a cycle.
+            for (name, value) in properties {
+                if name != "Events" {
+                    eval::references(value, &mut targets);
+                }
+            }
         }
         edges.insert(id.as_str(), targets);
     }
@@ -677,6 +870,21 @@ fn function(
     };
     let handler = text(properties.get("Handler"));
     let runtime = text(properties.get("Runtime"));
+    if let (Some(name), Some(node)) = (runtime.as_deref(), properties.get("Runtime"))
+        && !KNOWN_RUNTIMES.contains(&name)
+    {
+        let digits: String = name.chars().filter(char::is_ascii_digit).collect();
+        let close = KNOWN_RUNTIMES.iter().find(|known| {
+            let known_digits: String = known.chars().filter(char::is_ascii_digit).collect();
+            known_digits == digits && known.chars().next() == name.chars().next()
+        });
+        let mut error = Diagnostic::error(&node.location, format!("unknown runtime {name}"));
+        error = match close {
+            Some(close) => error.with_hint(format!("did you mean {close}? Stratus runs python3.8 … python3.14, nodejs18.x … nodejs24.x, provided.al2 and provided.al2023")),
+            None => error.with_hint("Stratus runs python3.8 … python3.14, nodejs18.x … nodejs24.x, provided.al2 and provided.al2023"),
+        };
+        diagnostics.push(error);
+    }
     if !package_image && handler.is_none() && !matches!(runtime.as_deref(), Some(r) if r.starts_with("provided")) {
         diagnostics.push(
             Diagnostic::error(&resource.location, format!("function '{logical_id}' has no Handler")).with_hint(

@@ -22,6 +22,42 @@ pub fn resolve(
         return values;
     };
     for (name, definition) in entries {
+        let kind = definition.get("Type").and_then(Node::as_str).unwrap_or("String");
+        if kind.starts_with("AWS::SSM::Parameter::") {
+            // The value is the name of an SSM parameter, which only AWS can read.
+            let key = overrides
+                .get(name)
+                .cloned()
+                .or_else(|| definition.get("Default").and_then(text_of));
+            let Some(key) = key else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        &definition.location,
+                        format!("parameter '{name}' has no Default and no value was given"),
+                    )
+                    .with_hint(format!(
+                        "pass one: --parameter-overrides {name}=VALUE (or in samconfig.toml parameter_overrides)"
+                    )),
+                );
+                values.insert(
+                    name.clone(),
+                    Node::new(Value::String(String::new()), definition.location.clone()),
+                );
+                continue;
+            };
+            diagnostics.push(
+                Diagnostic::warning(&definition.location, format!("parameter '{name}' names the SSM parameter {key}, which cannot be read locally; its value is left unresolved"))
+                    .with_hint("for local runs use a String parameter with the value itself, or override the environment variable with --env-vars"),
+            );
+            values.insert(
+                name.clone(),
+                Node::new(
+                    Value::String(format!("<unresolved SSM parameter {key}>")),
+                    definition.location.clone(),
+                ),
+            );
+            continue;
+        }
         match resolve_one(name, definition, overrides.get(name)) {
             Ok(value) => {
                 values.insert(name.clone(), value);

@@ -1,0 +1,5 @@
+import sys
+
+
+def handler(event, context):
+    return {"python": sys.version}

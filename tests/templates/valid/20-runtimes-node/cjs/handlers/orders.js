@@ -1,0 +1,1 @@
+module.exports.create = async (event) => ({ statusCode: 201, body: event.body || '{}' });

@@ -1,0 +1,6 @@
+def report(event, context):
+    return {"report": event.get("report", "hourly")}
+
+
+def cleanup(event, context):
+    return {"deleted": 0}

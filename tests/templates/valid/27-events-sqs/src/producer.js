@@ -1,0 +1,1 @@
+exports.handler = async (event) => ({ statusCode: 202, body: JSON.stringify({ queued: true }) });
