@@ -116,3 +116,88 @@ fn invalid_templates_fail_with_their_golden_messages() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// No input panics: every corpus template, mutated at random (bytes dropped, lines duplicated
+/// or swapped, tags and brackets inserted), loads to a model or to diagnostics.
+#[test]
+fn mutated_templates_never_panic() {
+    let scratch = std::env::temp_dir().join(format!("stratus-template-mutations-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&scratch);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let inserts = [
+        "!Ref ",
+        "!Sub '${",
+        "[",
+        "{",
+        "- ",
+        ": ",
+        "!GetAtt A.",
+        "\t",
+        "Fn::If",
+        "${AWS::Region}",
+        "\"",
+        "&a ",
+        "*a",
+    ];
+    let mut loads = 0;
+    for dir in cases("valid").into_iter().chain(cases("invalid")) {
+        let Some(template) = find_template(&dir) else { continue };
+        let Ok(text) = std::fs::read_to_string(&template) else {
+            continue;
+        };
+        let extension = template
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("yaml")
+            .to_string();
+        for round in 0..40 {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            for _ in 0..(1 + next() % 3) {
+                if lines.is_empty() {
+                    break;
+                }
+                let index = (next() as usize) % lines.len();
+                match next() % 4 {
+                    0 => {
+                        lines.remove(index);
+                    }
+                    1 => {
+                        let copy = lines[index].clone();
+                        lines.insert(index, copy);
+                    }
+                    2 => {
+                        let other = (next() as usize) % lines.len();
+                        lines.swap(index, other);
+                    }
+                    _ => {
+                        let insert = inserts[(next() as usize) % inserts.len()];
+                        let line = &mut lines[index];
+                        let at = line
+                            .char_indices()
+                            .map(|(i, _)| i)
+                            .nth((next() as usize) % (line.chars().count() + 1))
+                            .unwrap_or(line.len());
+                        line.insert_str(at, insert);
+                    }
+                }
+            }
+            let path = scratch.join(format!("mutated-{round}.{extension}"));
+            if std::fs::write(&path, lines.join("\n")).is_ok() {
+                let options = LoadOptions {
+                    stack_name: Some("fuzz".to_string()),
+                    ..LoadOptions::default()
+                };
+                let _ = load(&path, &options);
+                loads += 1;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(loads > 1000, "only {loads} mutated templates were loaded");
+}
