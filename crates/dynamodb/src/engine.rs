@@ -461,20 +461,10 @@ impl Engine {
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
         write(&self.store, move |txn| {
-            if !engine.still_current(&table) {
-                return Ok(Err(Error::table_not_found()));
-            }
-            let old = match load(txn, &table.space, &key)? {
+            let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            if let Some(condition) = &condition
-                && !condition.evaluate(old.as_ref().unwrap_or(&Item::new()))
-            {
-                return Ok(Err(Error::ConditionalCheckFailed {
-                    item: if return_old { old } else { None },
-                }));
-            }
             txn.put(&table.space, &key, &encoded)?;
             let old_size = old.as_ref().map(item_size_bytes);
             table.account(txn, old_size, Some(new_size))?;
@@ -541,20 +531,10 @@ impl Engine {
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
         write(&self.store, move |txn| {
-            if !engine.still_current(&table) {
-                return Ok(Err(Error::table_not_found()));
-            }
-            let old = match load(txn, &table.space, &key)? {
+            let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            if let Some(condition) = &condition
-                && !condition.evaluate(old.as_ref().unwrap_or(&Item::new()))
-            {
-                return Ok(Err(Error::ConditionalCheckFailed {
-                    item: if return_old { old } else { None },
-                }));
-            }
             let mut new = old.clone().unwrap_or_else(|| key_item.clone());
             if let Some(update) = &update
                 && let Err(error) = update.apply(&mut new)
@@ -605,20 +585,10 @@ impl Engine {
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
         write(&self.store, move |txn| {
-            if !engine.still_current(&table) {
-                return Ok(Err(Error::table_not_found()));
-            }
-            let old = match load(txn, &table.space, &key)? {
+            let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            if let Some(condition) = &condition
-                && !condition.evaluate(old.as_ref().unwrap_or(&Item::new()))
-            {
-                return Ok(Err(Error::ConditionalCheckFailed {
-                    item: if return_old { old } else { None },
-                }));
-            }
             let old_size = old.as_ref().map(item_size_bytes);
             if old.is_some() {
                 txn.delete(&table.space, &key)?;
@@ -635,6 +605,33 @@ impl Engine {
             }))
         })
         .await?
+    }
+
+    /// Inside a write job: checks the table still exists, reads the current item and evaluates
+    /// the condition against it. `Ok(Err(_))` is the operation's own failure.
+    fn read_checked(
+        &self,
+        txn: &mut dyn WriteTxn,
+        table: &Table,
+        key: &[u8],
+        condition: Option<&Condition>,
+        return_old: bool,
+    ) -> Result<Result<Option<Item>, Error>, StoreError> {
+        if !self.still_current(table) {
+            return Ok(Err(Error::table_not_found()));
+        }
+        let old = match load(txn, &table.space, key)? {
+            Ok(old) => old,
+            Err(error) => return Ok(Err(error)),
+        };
+        if let Some(condition) = condition
+            && !condition.evaluate(old.as_ref().unwrap_or(&Item::new()))
+        {
+            return Ok(Err(Error::ConditionalCheckFailed {
+                item: if return_old { old } else { None },
+            }));
+        }
+        Ok(Ok(old))
     }
 
     // ----- query and scan -----
