@@ -102,7 +102,7 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
     }
     println!("Permissions:");
     for function in app.functions.values() {
-        let policies: Vec<String> = function.policies.iter().map(|p| p.to_string()).collect();
+        let policies: Vec<String> = function.policies.iter().map(|p| p.source.clone()).collect();
         println!(
             "  {:<24} role {}; policies: {}",
             function.logical_id,

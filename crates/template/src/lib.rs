@@ -8,6 +8,7 @@ pub mod load;
 pub mod model;
 pub mod node;
 pub mod parameters;
+pub mod policies;
 pub mod render;
 pub mod yaml;
 

@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{self, Evaluator, Pseudo, ResourceValues, plain};
 use crate::model::{Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Route, Table, Unsupported};
 use crate::node::{Location, Node, Value};
-use crate::{config, parameters, yaml};
+use crate::{config, parameters, policies, yaml};
 
 /// What the caller knows that the template does not.
 #[derive(Clone, Debug)]
@@ -184,6 +184,12 @@ impl ResourceValues for Resources<'_> {
                 )
             }
             "" if matches!(logical_id, "ServerlessRestApi" | "ServerlessHttpApi") => api_id(logical_id),
+            "AWS::IAM::ManagedPolicy" => {
+                let name = self
+                    .property(logical_id, "ManagedPolicyName", evaluator)?
+                    .unwrap_or_else(|| logical_id.to_string());
+                arn(self.pseudo, "iam", false, &format!("policy/{name}"))
+            }
             _ => self.physical_name(logical_id, evaluator)?,
         };
         Ok(Node::new(Value::String(value), location))
@@ -580,6 +586,7 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
             diagnostics.push(error);
         }
     }
+    attach_role_policies(&declared, &evaluator, &values, &mut app, &mut diagnostics);
     check_route_collisions(&app, &mut diagnostics);
     if let Some(env_vars) = &env_vars {
         for function in app.functions.values_mut() {
@@ -790,6 +797,125 @@ fn check_dependency_cycles(resources: &[(String, Node)], diagnostics: &mut Vec<D
     }
 }
 
+/// Adds to each function the policies of its role that live in other resources: an explicit
+/// `AWS::IAM::Role` (its managed and inline policies), and `AWS::IAM::Policy` /
+/// `AWS::IAM::ManagedPolicy` resources that list the role (explicit or SAM-generated).
+fn attach_role_policies(
+    declared: &BTreeMap<String, Resource>,
+    evaluator: &Evaluator<'_>,
+    values: &Resources<'_>,
+    app: &mut App,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut by_role: BTreeMap<String, Vec<policies::Policy>> = BTreeMap::new();
+    let mut managed_documents: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut roles: BTreeMap<String, String> = BTreeMap::new(); // role ARN → role name
+    let evaluated = |resource: &Resource| resource.properties.as_ref().map(|p| evaluator.evaluate(p)).transpose();
+    for (logical_id, resource) in declared.iter().filter(|(_, r)| r.kind == "AWS::IAM::ManagedPolicy") {
+        match evaluated(resource) {
+            Ok(Some(properties)) => {
+                let Ok(reference) = values.reference(logical_id, evaluator) else {
+                    continue;
+                };
+                let policy_arn = plain(&reference);
+                let document = properties
+                    .get("PolicyDocument")
+                    .map(node_to_json)
+                    .unwrap_or(serde_json::Value::Null);
+                managed_documents.insert(policy_arn.clone(), document.clone());
+                for role in properties.get("Roles").and_then(Node::as_list).unwrap_or(&[]) {
+                    by_role.entry(plain(role)).or_default().push(policies::Policy {
+                        source: format!("managed {logical_id}"),
+                        document: Some(document.clone()),
+                        arn: Some(policy_arn.clone()),
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(error) => diagnostics.push(error),
+        }
+    }
+    for (logical_id, resource) in declared {
+        let properties = match resource.kind.as_str() {
+            "AWS::IAM::Role" | "AWS::IAM::Policy" => match evaluated(resource) {
+                Ok(Some(properties)) => properties,
+                Ok(None) => continue,
+                Err(error) => {
+                    diagnostics.push(error);
+                    continue;
+                }
+            },
+            _ => continue,
+        };
+        if resource.kind == "AWS::IAM::Role" {
+            let Ok(name) = values.physical_name(logical_id, evaluator) else {
+                continue;
+            };
+            roles.insert(arn(values.pseudo, "iam", false, &format!("role/{name}")), name.clone());
+            let attached = by_role.entry(name).or_default();
+            for managed in properties
+                .get("ManagedPolicyArns")
+                .and_then(Node::as_list)
+                .unwrap_or(&[])
+            {
+                let policy_arn = plain(managed);
+                let mut policy = policies::managed(&policy_arn, values.pseudo);
+                if let Some(document) = managed_documents.get(&policy_arn) {
+                    policy.document = Some(document.clone());
+                }
+                attached.push(policy);
+            }
+            for inline in properties.get("Policies").and_then(Node::as_list).unwrap_or(&[]) {
+                let name = text(inline.get("PolicyName")).unwrap_or_default();
+                attached.push(policies::Policy {
+                    source: format!("role {logical_id} / inline {name}"),
+                    document: inline.get("PolicyDocument").map(node_to_json),
+                    arn: None,
+                });
+            }
+        } else {
+            let name = text(properties.get("PolicyName")).unwrap_or_else(|| logical_id.clone());
+            let document = properties.get("PolicyDocument").map(node_to_json);
+            for role in properties.get("Roles").and_then(Node::as_list).unwrap_or(&[]) {
+                by_role.entry(plain(role)).or_default().push(policies::Policy {
+                    source: format!("policy {name}"),
+                    document: document.clone(),
+                    arn: None,
+                });
+            }
+        }
+    }
+    for function in app.functions.values_mut() {
+        let role_name = roles.get(&function.role_arn).cloned().or_else(|| {
+            function
+                .role_arn
+                .strip_prefix(&format!(
+                    "arn:{}:iam::{}:role/",
+                    values.pseudo.partition, values.pseudo.account
+                ))
+                .map(str::to_string)
+        });
+        let generated = format!("{}Role", function.logical_id);
+        match role_name {
+            Some(name) if roles.values().any(|r| *r == name) || name == generated => {
+                if let Some(attached) = by_role.get(&name) {
+                    function.policies.extend(attached.iter().cloned());
+                }
+            }
+            _ => diagnostics.push(
+                Diagnostic::warning(
+                    &function.location,
+                    format!(
+                        "function '{}': role {} is not in the template; its permissions are unknown locally",
+                        function.logical_id, function.role_arn
+                    ),
+                )
+                .with_hint("declare the role in the template (AWS::IAM::Role) or use Policies"),
+            ),
+        }
+    }
+}
+
 fn add_api(app: &mut App, logical_id: &str, kind: ApiKind, stage: &str, implicit: bool, location: &Location) {
     app.apis.entry(logical_id.to_string()).or_insert_with(|| Api {
         logical_id: logical_id.to_string(),
@@ -924,10 +1050,55 @@ fn function(
         None => arn(values.pseudo, "iam", false, &format!("role/{logical_id}Role")),
     };
     let mut policies = Vec::new();
-    match properties.get("Policies").map(|p| &p.value) {
-        Some(Value::List(items)) => policies.extend(items.iter().map(node_to_json)),
-        Some(_) => policies.extend(properties.get("Policies").map(node_to_json)),
-        None => {}
+    if serverless && properties.get("Role").is_none() {
+        policies.push(policies::managed("AWSLambdaBasicExecutionRole", values.pseudo));
+        let entries: Vec<&Node> = match properties.get("Policies").map(|p| &p.value) {
+            Some(Value::List(items)) => items.iter().collect(),
+            Some(_) => properties.get("Policies").into_iter().collect(),
+            None => Vec::new(),
+        };
+        for (index, entry) in entries.into_iter().enumerate() {
+            match &entry.value {
+                Value::String(name) => policies.push(policies::managed(name, values.pseudo)),
+                Value::Map(members) if entry.get("Statement").is_some() => {
+                    let mut document = node_to_json(entry);
+                    if document.get("Version").is_none()
+                        && let Some(object) = document.as_object_mut()
+                    {
+                        object.insert("Version".to_string(), serde_json::Value::String("2012-10-17".to_string()));
+                    }
+                    let _ = members;
+                    policies.push(policies::Policy { source: format!("inline {logical_id}RolePolicy{index}"), document: Some(document), arn: None });
+                }
+                Value::Map(members) if members.len() == 1 => {
+                    let (template, parameters) = &members[0];
+                    match policies::expand_template(template, &node_to_json(parameters), values.pseudo, &entry.location) {
+                        Ok(Some(mut policy)) => {
+                            policy.source = format!("{template} ({logical_id}RolePolicy{index})");
+                            policies.push(policy);
+                        }
+                        Ok(None) => {
+                            diagnostics.push(Diagnostic::warning(&entry.location, format!("policy template {template} is not expanded locally: its permissions are not known to Stratus")));
+                            policies.push(policies::Policy { source: template.clone(), document: None, arn: None });
+                        }
+                        Err(error) => diagnostics.push(error),
+                    }
+                }
+                _ => diagnostics.push(
+                    Diagnostic::error(&entry.location, format!("function '{logical_id}': a Policies entry must be a managed policy name, a policy template or a policy document"))
+                        .with_hint("e.g. `- AWSLambdaBasicExecutionRole`, `- DynamoDBCrudPolicy: {TableName: !Ref Table}` or `- Statement: [...]`"),
+                ),
+            }
+        }
+        if let Some(entries) = properties.get("Events").and_then(Node::as_map) {
+            let kinds: BTreeSet<String> = entries.iter().filter_map(|(_, e)| text(e.get("Type"))).collect();
+            if kinds.contains("DynamoDB") {
+                policies.push(policies::managed("AWSLambdaDynamoDBExecutionRole", values.pseudo));
+            }
+            if kinds.contains("SQS") {
+                policies.push(policies::managed("AWSLambdaSQSQueueExecutionRole", values.pseudo));
+            }
+        }
     }
     let mut events = Vec::new();
     if let Some(entries) = properties.get("Events").and_then(Node::as_map) {

@@ -48,8 +48,8 @@ pub struct Function {
     pub layers: Vec<String>,
     /// The role's ARN (its own implicit role for SAM functions without `Role`).
     pub role_arn: String,
-    /// IAM policy documents of the role, as JSON.
-    pub policies: Vec<serde_json::Value>,
+    /// The policies of the function's role, expanded to documents where Stratus knows them.
+    pub policies: Vec<crate::policies::Policy>,
     pub reserved_concurrency: Option<u64>,
     pub events: Vec<EventSource>,
     pub location: Location,

@@ -49,7 +49,13 @@ pub fn render(app: &App) -> String {
         }
         let _ = writeln!(out, "  role: {}", function.role_arn);
         for policy in &function.policies {
-            let _ = writeln!(out, "  policy {policy}");
+            let document = policy
+                .document
+                .as_ref()
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "(document not known locally)".to_string());
+            let arn = policy.arn.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
+            let _ = writeln!(out, "  policy {}{arn}: {document}", policy.source);
         }
         for event in &function.events {
             let _ = writeln!(out, "  event {} ({}): {}", event.name, event.kind, event.properties);
