@@ -278,6 +278,13 @@ fn is_supported(kind: &str) -> bool {
             | "AWS::Lambda::Permission"
             | "AWS::ApiGateway::RestApi"
             | "AWS::ApiGatewayV2::Api"
+            | "AWS::ApiGateway::Resource"
+            | "AWS::ApiGateway::Method"
+            | "AWS::ApiGateway::Stage"
+            | "AWS::ApiGateway::Deployment"
+            | "AWS::ApiGatewayV2::Route"
+            | "AWS::ApiGatewayV2::Integration"
+            | "AWS::ApiGatewayV2::Stage"
     )
 }
 
@@ -517,6 +524,7 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
         ..App::default()
     };
 
+    let mut described_apis: Vec<(String, Node, &str)> = Vec::new();
     for (logical_id, resource) in &declared {
         let global_section = match resource.kind.as_str() {
             "AWS::Serverless::Function" => globals.and_then(|g| g.get("Function")),
@@ -561,13 +569,22 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
             "AWS::Serverless::Api" | "AWS::ApiGateway::RestApi" => {
                 let stage = text(properties.get("StageName")).unwrap_or_else(|| "Prod".to_string());
                 add_api(&mut app, logical_id, ApiKind::Rest, &stage, false, &resource.location);
+                described_apis.push((logical_id.clone(), properties.clone(), "Cors"));
                 Ok(())
             }
             "AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api" => {
                 let stage = text(properties.get("StageName")).unwrap_or_else(|| "$default".to_string());
                 add_api(&mut app, logical_id, ApiKind::Http, &stage, false, &resource.location);
+                described_apis.push((logical_id.clone(), properties.clone(), "CorsConfiguration"));
                 Ok(())
             }
+            "AWS::ApiGateway::Resource"
+            | "AWS::ApiGateway::Method"
+            | "AWS::ApiGateway::Stage"
+            | "AWS::ApiGateway::Deployment"
+            | "AWS::ApiGatewayV2::Route"
+            | "AWS::ApiGatewayV2::Integration"
+            | "AWS::ApiGatewayV2::Stage" => Ok(()),
             kind if is_supported(kind) => Ok(()),
             kind => {
                 diagnostics.push(Diagnostic::warning(
@@ -586,7 +603,12 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
             diagnostics.push(error);
         }
     }
+    // APIs are described once every function is known, so OpenAPI integrations can name them.
+    for (logical_id, properties, cors_property) in &described_apis {
+        describe_api(&mut app, logical_id, properties, cors_property);
+    }
     attach_role_policies(&declared, &evaluator, &values, &mut app, &mut diagnostics);
+    raw_api_routes(&declared, &evaluator, &mut app, &mut diagnostics);
     check_route_collisions(&app, &mut diagnostics);
     if let Some(env_vars) = &env_vars {
         for function in app.functions.values_mut() {
@@ -923,8 +945,204 @@ fn add_api(app: &mut App, logical_id: &str, kind: ApiKind, stage: &str, implicit
         kind,
         stage: stage.to_string(),
         implicit,
+        cors: None,
+        auth: None,
+        binary_media_types: Vec::new(),
         location: location.clone(),
     });
+}
+
+/// Records an API's CORS, auth and binary media types, and the routes of its OpenAPI body.
+fn describe_api(app: &mut App, logical_id: &str, properties: &Node, cors_property: &str) {
+    let functions: BTreeMap<String, String> = app
+        .functions
+        .values()
+        .map(|f| (f.arn.clone(), f.logical_id.clone()))
+        .collect();
+    let kind = app.apis.get(logical_id).map(|a| a.kind);
+    if let Some(api) = app.apis.get_mut(logical_id) {
+        api.cors = properties.get(cors_property).map(node_to_json);
+        api.auth = properties.get("Auth").map(node_to_json);
+        api.binary_media_types = properties
+            .get("BinaryMediaTypes")
+            .and_then(Node::as_list)
+            .map(|l| l.iter().map(plain).collect())
+            .unwrap_or_default();
+    }
+    // Routes declared in an OpenAPI DefinitionBody (or Body) through Lambda proxy integrations.
+    let Some(paths) = properties
+        .get("DefinitionBody")
+        .or(properties.get("Body"))
+        .and_then(|d| d.get("paths"))
+        .and_then(Node::as_map)
+    else {
+        return;
+    };
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_map().unwrap_or(&[]) {
+            let Some(integration) = operation.get("x-amazon-apigateway-integration") else {
+                continue;
+            };
+            let uri = integration.get("uri").map(plain).unwrap_or_default();
+            let Some(function) = functions
+                .iter()
+                .find(|(arn, _)| uri.contains(arn.as_str()))
+                .map(|(_, id)| id.clone())
+            else {
+                continue;
+            };
+            let method = if method == "x-amazon-apigateway-any-method" {
+                "ANY".to_string()
+            } else {
+                method.to_ascii_uppercase()
+            };
+            let payload_version = integration.get("payloadFormatVersion").map(plain).unwrap_or_else(|| {
+                if kind == Some(ApiKind::Http) {
+                    "2.0".into()
+                } else {
+                    "1.0".into()
+                }
+            });
+            let exists = app
+                .routes
+                .iter()
+                .any(|r| r.api == logical_id && r.method == method && r.path == *path);
+            if !exists {
+                app.routes.push(Route {
+                    api: logical_id.to_string(),
+                    method,
+                    path: path.clone(),
+                    function,
+                    payload_version,
+                    authorizer: None,
+                    location: operation.location.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Routes of raw API Gateway resources: `AWS::ApiGateway::Method` on a chain of
+/// `AWS::ApiGateway::Resource`s, and `AWS::ApiGatewayV2::Route` with its `Integration`.
+fn raw_api_routes(
+    declared: &BTreeMap<String, Resource>,
+    evaluator: &Evaluator<'_>,
+    app: &mut App,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let functions: Vec<(String, String)> = app
+        .functions
+        .values()
+        .map(|f| (f.arn.clone(), f.logical_id.clone()))
+        .collect();
+    let function_for = |uri: &str| {
+        functions
+            .iter()
+            .find(|(arn, _)| uri.contains(arn.as_str()))
+            .map(|(_, id)| id.clone())
+    };
+    let api_for = |id: &str| declared.keys().find(|logical| api_id(logical) == id).cloned();
+    let mut evaluated: BTreeMap<&str, Node> = BTreeMap::new();
+    for (logical_id, resource) in declared {
+        if !resource.kind.starts_with("AWS::ApiGateway") {
+            continue;
+        }
+        match resource.properties.as_ref().map(|p| evaluator.evaluate(p)).transpose() {
+            Ok(Some(properties)) => {
+                evaluated.insert(logical_id.as_str(), properties);
+            }
+            Ok(None) => {}
+            Err(error) => diagnostics.push(error),
+        }
+    }
+    // The path of a REST resource: its PathPart after its parent's path, up to the root.
+    let path_of = |resource_id: &str| -> Option<String> {
+        let mut parts = Vec::new();
+        let mut current = resource_id.to_string();
+        for _ in 0..64 {
+            let Some(properties) = evaluated.get(current.as_str()).filter(|_| {
+                declared
+                    .get(&current)
+                    .is_some_and(|r| r.kind == "AWS::ApiGateway::Resource")
+            }) else {
+                break;
+            };
+            parts.push(properties.get("PathPart").map(plain).unwrap_or_default());
+            current = properties.get("ParentId").map(plain).unwrap_or_default();
+        }
+        parts.reverse();
+        Some(format!("/{}", parts.join("/")))
+    };
+    for (logical_id, properties) in &evaluated {
+        let Some(resource) = declared.get(*logical_id) else {
+            continue;
+        };
+        let location = resource.location.clone();
+        match resource.kind.as_str() {
+            "AWS::ApiGateway::Method" => {
+                let Some(api) = properties.get("RestApiId").map(plain).and_then(|id| api_for(&id)) else {
+                    continue;
+                };
+                let Some(integration) = properties.get("Integration") else {
+                    continue;
+                };
+                let Some(function) = integration.get("Uri").map(plain).and_then(|uri| function_for(&uri)) else {
+                    continue;
+                };
+                let resource_id = properties.get("ResourceId").map(plain).unwrap_or_default();
+                let Some(path) = path_of(&resource_id) else { continue };
+                app.routes.push(Route {
+                    api,
+                    method: properties
+                        .get("HttpMethod")
+                        .map(plain)
+                        .unwrap_or_default()
+                        .to_ascii_uppercase(),
+                    path,
+                    function,
+                    payload_version: "1.0".to_string(),
+                    authorizer: None,
+                    location,
+                });
+            }
+            "AWS::ApiGatewayV2::Route" => {
+                let Some(api) = properties.get("ApiId").map(plain).and_then(|id| api_for(&id)) else {
+                    continue;
+                };
+                let route_key = properties.get("RouteKey").map(plain).unwrap_or_default();
+                let target = properties.get("Target").map(plain).unwrap_or_default();
+                let integration_id = target.strip_prefix("integrations/").unwrap_or(&target).to_string();
+                let Some(integration) = evaluated.get(integration_id.as_str()) else {
+                    continue;
+                };
+                let Some(function) = integration
+                    .get("IntegrationUri")
+                    .map(plain)
+                    .and_then(|uri| function_for(&uri))
+                else {
+                    continue;
+                };
+                let (method, path) = match route_key.split_once(' ') {
+                    Some((method, path)) => (method.to_ascii_uppercase(), path.to_string()),
+                    None => ("ANY".to_string(), route_key.clone()),
+                };
+                let payload_version = integration
+                    .get("PayloadFormatVersion")
+                    .map(plain)
+                    .unwrap_or_else(|| "2.0".to_string());
+                app.routes.push(Route {
+                    api,
+                    method,
+                    path,
+                    function,
+                    payload_version,
+                    authorizer: None,
+                    location,
+                });
+            }
+            _ => {}
+        }
+    }
 }
 
 fn check_route_collisions(app: &App, diagnostics: &mut Vec<Diagnostic>) {

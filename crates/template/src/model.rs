@@ -109,6 +109,11 @@ pub struct Api {
     pub stage: String,
     /// Created by an event rather than declared.
     pub implicit: bool,
+    /// `Cors` (REST) or `CorsConfiguration` (HTTP), as written after evaluation.
+    pub cors: Option<serde_json::Value>,
+    /// `Auth` (authorizers, default authorizer), as written after evaluation.
+    pub auth: Option<serde_json::Value>,
+    pub binary_media_types: Vec<String>,
     pub location: Location,
 }
 
