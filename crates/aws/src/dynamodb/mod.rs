@@ -691,12 +691,8 @@ fn write_reply(attributes: Option<&stratus_dynamodb::value::Item>, capacity: Opt
     })
 }
 
-async fn put_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
-    let mut c = Constraints::new();
-    item_constraints(&mut c, &input);
-    c.not_null("item", &input.item);
-    check(c)?;
-    let item = wire_item(input.item)?;
+/// The expression parameters of PutItem and DeleteItem, whose only expression is the condition.
+fn condition_expressions(input: &mut ItemRequestIn) -> Result<Expressions, ApiError> {
     refuse_legacy(
         &[
             ("Expected", input.expected.is_some()),
@@ -705,13 +701,22 @@ async fn put_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
         &[("ConditionExpression", input.condition_expression.is_some())],
     )?;
     let has_condition = input.condition_expression.is_some();
-    let expressions = expressions(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
+    expressions(
+        input.expression_attribute_names.take(),
+        input.expression_attribute_values.take(),
         has_condition,
         has_condition,
         "ConditionExpression is null",
-    )?;
+    )
+}
+
+async fn put_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
+    let mut c = Constraints::new();
+    item_constraints(&mut c, &input);
+    c.not_null("item", &input.item);
+    check(c)?;
+    let item = wire_item(input.item.take())?;
+    let expressions = condition_expressions(&mut input)?;
     let table_name = input.table_name.unwrap_or_default();
     let output = engine
         .put_item(PutItemInput {
@@ -827,27 +832,13 @@ async fn update_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
     )
 }
 
-async fn delete_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
+async fn delete_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
     let mut c = Constraints::new();
     item_constraints(&mut c, &input);
     c.not_null("key", &input.key);
     check(c)?;
-    let key = wire_item(input.key)?;
-    refuse_legacy(
-        &[
-            ("Expected", input.expected.is_some()),
-            ("ConditionalOperator", input.conditional_operator.is_some()),
-        ],
-        &[("ConditionExpression", input.condition_expression.is_some())],
-    )?;
-    let has_condition = input.condition_expression.is_some();
-    let expressions = expressions(
-        input.expression_attribute_names,
-        input.expression_attribute_values,
-        has_condition,
-        has_condition,
-        "ConditionExpression is null",
-    )?;
+    let key = wire_item(input.key.take())?;
+    let expressions = condition_expressions(&mut input)?;
     let table_name = input.table_name.unwrap_or_default();
     let output = engine
         .delete_item(DeleteItemInput {
