@@ -1247,7 +1247,7 @@ fn function(
                 &location,
                 format!(
                     "function '{logical_id}': the code folder {} does not exist",
-                    path.display()
+                    path.strip_prefix(base).unwrap_or(path).display()
                 ),
             )
             .with_hint("CodeUri is relative to the template's folder"),
