@@ -1,7 +1,8 @@
 //! The AWS endpoint: one HTTP port speaking AWS's wire protocols, dispatching to the services.
-//! Only the DynamoDB JSON 1.0 protocol is served so far.
+//! DynamoDB (JSON 1.0, by `X-Amz-Target`) and Lambda (REST-JSON, by path).
 
 pub mod dynamodb;
+pub mod lambda;
 pub mod server;
 
 pub use server::{AwsEndpoint, serve};

@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::dynamodb::{self, ApiError, Operation, TARGET_PREFIX};
+use crate::lambda;
+use stratus_lambda::Lambda;
 
 /// Largest request body accepted: 16 MB, as DynamoDB.
 pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
@@ -28,13 +30,15 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The services behind the endpoint.
 pub struct AwsEndpoint {
     pub dynamodb: Arc<Engine>,
+    pub lambda: Arc<Lambda>,
     request_ids: RequestIds,
 }
 
 impl AwsEndpoint {
-    pub fn new(dynamodb: Arc<Engine>) -> AwsEndpoint {
+    pub fn new(dynamodb: Arc<Engine>, lambda: Arc<Lambda>) -> AwsEndpoint {
         AwsEndpoint {
             dynamodb,
+            lambda,
             request_ids: RequestIds::new(),
         }
     }
@@ -154,7 +158,112 @@ async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<F
             &request_id,
         );
     }
+    if request.uri().path() == "/_stratus/logs" && request.method() == Method::GET {
+        return invocation_log(endpoint, &request, &request_id);
+    }
+    if lambda::is_lambda_path(request.uri().path()) {
+        return handle_lambda(endpoint, request, &request_id).await;
+    }
     handle_aws(endpoint, request, &request_id).await
+}
+
+/// `GET /_stratus/logs?request_id=ID`: the whole log of one invocation (for `stratus invoke`).
+fn invocation_log(endpoint: &AwsEndpoint, request: &Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+    let wanted = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("request_id="))
+        .unwrap_or("");
+    let log = endpoint.lambda.invocation_log(wanted);
+    response(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        log.into_bytes(),
+        request_id,
+    )
+}
+
+/// The Lambda API (REST-JSON): routed by path, any content type, SigV4-shaped authentication.
+async fn handle_lambda(endpoint: &AwsEndpoint, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+    let operation = lambda::parse(request.method(), request.uri().path());
+    let query = request.uri().query().map(str::to_string);
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let authorization = header("authorization");
+    let headers = lambda::InvokeHeaders {
+        invocation_type: header("x-amz-invocation-type"),
+        log_type: header("x-amz-log-type"),
+        client_context: header("x-amz-client-context"),
+    };
+    let query_auth = query.as_deref().is_some_and(|q| q.contains("X-Amz-Algorithm="));
+    if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
+        let code = error.type_name.rsplit('#').next().unwrap_or("AccessDeniedException");
+        let code: &'static str = match code {
+            "MissingAuthenticationTokenException" => "MissingAuthenticationTokenException",
+            "IncompleteSignatureException" => "IncompleteSignatureException",
+            _ => "InvalidSignatureException",
+        };
+        let message = error.message.clone().unwrap_or_default();
+        return lambda_response(lambda::error_answer(code, 403, &message, None), request_id);
+    }
+    let declared_length = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    let limit = stratus_lambda::REQUEST_BYTES_MAX;
+    let too_large = || {
+        lambda_response(
+            lambda::error_answer(
+                "RequestTooLargeException",
+                413,
+                &format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
+                None,
+            ),
+            request_id,
+        )
+    };
+    if declared_length.is_some_and(|length| length > limit as u64) {
+        return too_large();
+    }
+    let body = match Limited::new(request.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return too_large();
+            }
+            return lambda_response(
+                lambda::error_answer(
+                    "InvalidRequestContentException",
+                    400,
+                    "The request body could not be read",
+                    None,
+                ),
+                request_id,
+            );
+        }
+    };
+    let answer = lambda::handle(&endpoint.lambda, operation, query.as_deref(), headers, body).await;
+    lambda_response(answer, request_id)
+}
+
+fn lambda_response(answer: lambda::Answer, request_id: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(answer.body));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", value);
+    }
+    for (name, value) in answer.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
 }
 
 /// AWS's order of checks for a JSON-protocol request.

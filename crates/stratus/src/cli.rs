@@ -14,10 +14,72 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve the app: the AWS endpoint (DynamoDB) now; APIs and functions in later releases.
+    /// Serve the app: the AWS endpoint (DynamoDB, Lambda) and the template's functions and tables.
     Start(StartArgs),
+    /// Run one invocation of a function, like `sam local invoke`: result on stdout, logs on stderr.
+    Invoke(InvokeArgs),
     /// Load the template and print what it declares, and every problem with file:line.
     Validate(ValidateArgs),
+}
+
+/// Template options shared by `start` and `invoke`.
+#[derive(Args, Clone)]
+pub struct TemplateOptions {
+    /// Parameter values, as NAME=VALUE.
+    #[arg(long, num_args = 1..)]
+    pub parameter_overrides: Vec<String>,
+    /// The stack name the template sees as AWS::StackName (default: the app folder's name).
+    #[arg(long)]
+    pub stack_name: Option<String>,
+    /// The samconfig.toml environment to read.
+    #[arg(long, default_value = "default")]
+    pub config_env: String,
+    /// Environment variable overrides in SAM CLI's env.json shape.
+    #[arg(long)]
+    pub env_vars: Option<PathBuf>,
+}
+
+/// How functions run, shared by `start` and `invoke`.
+#[derive(Args, Clone)]
+pub struct FunctionOptions {
+    /// Instances a function without ReservedConcurrentExecutions may run at once (further
+    /// invocations wait for a free one).
+    #[arg(long, default_value_t = 16)]
+    pub max_instances: u32,
+    /// Seconds an idle instance is kept warm.
+    #[arg(long, default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Seconds before the two retries of a failed asynchronous invocation (AWS: 60 and 120).
+    #[arg(long, value_delimiter = ',', default_values_t = [60.0, 120.0])]
+    pub async_retry_delays: Vec<f64>,
+    /// Do not install requirements.txt / package.json dependencies or the AWS SDK.
+    #[arg(long)]
+    pub no_install: bool,
+}
+
+#[derive(Args)]
+pub struct InvokeArgs {
+    /// The function: its logical id in the template or its name.
+    pub function: String,
+    /// The app folder (holding template.yaml).
+    #[arg(default_value = ".")]
+    pub app_dir: PathBuf,
+    /// The template file (default: APP_DIR/template.yaml, .yml or .json).
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// The event: a JSON file, or - for standard input (default: {}).
+    #[arg(long, short = 'e')]
+    pub event: Option<String>,
+    /// The region functions see.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Where the app's data lives when no `stratus start` is running (default APP_DIR/.stratus/).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub template_options: TemplateOptions,
+    #[command(flatten)]
+    pub function_options: FunctionOptions,
 }
 
 #[derive(Args)]
@@ -70,7 +132,7 @@ pub struct StartArgs {
     /// The app folder (holding template.yaml); data lives in APP_DIR/.stratus/ by default.
     #[arg(default_value = ".")]
     pub app_dir: PathBuf,
-    /// The template file (read in a later release).
+    /// The template file (default: APP_DIR/template.yaml, .yml or .json).
     #[arg(long)]
     pub template: Option<PathBuf>,
     /// Address to listen on.
@@ -94,4 +156,8 @@ pub struct StartArgs {
     /// The region the endpoint reports in ARNs.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    #[command(flatten)]
+    pub template_options: TemplateOptions,
+    #[command(flatten)]
+    pub function_options: FunctionOptions,
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{self, Evaluator, Pseudo, ResourceValues, plain};
-use crate::model::{Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Route, Table, Unsupported};
+use crate::model::{
+    Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Layer, Route, Table, Unsupported,
+};
 use crate::node::{Location, Node, Value};
 use crate::{config, parameters, policies, yaml};
 
@@ -259,6 +261,56 @@ impl ResourceValues for Resources<'_> {
     fn names(&self) -> Vec<String> {
         self.declared.keys().cloned().collect()
     }
+}
+
+/// A layer version: its content folder, by the ARN `!Ref` gives for it.
+#[allow(clippy::too_many_arguments)]
+fn layer(
+    logical_id: &str,
+    resource: &Resource,
+    properties: &Node,
+    base: &Path,
+    values: &Resources<'_>,
+    evaluator: &Evaluator<'_>,
+    app: &mut App,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<(), Diagnostic> {
+    let serverless = resource.kind == "AWS::Serverless::LayerVersion";
+    let content_node = properties.get(if serverless { "ContentUri" } else { "Content" });
+    let content = match content_node.map(|n| &n.value) {
+        Some(Value::String(path)) if !path.starts_with("s3://") => Code::Directory(base.join(path)),
+        Some(Value::String(path)) => Code::Remote(path.clone()),
+        Some(Value::Map(_)) => Code::Remote("s3".to_string()),
+        _ => Code::Directory(base.to_path_buf()),
+    };
+    if let Code::Directory(path) = &content
+        && !path.is_dir()
+    {
+        let location = content_node
+            .map(|n| n.location.clone())
+            .unwrap_or_else(|| resource.location.clone());
+        diagnostics.push(
+            Diagnostic::error(
+                &location,
+                format!(
+                    "layer '{logical_id}': the content folder {} does not exist",
+                    path.strip_prefix(base).unwrap_or(path).display()
+                ),
+            )
+            .with_hint("ContentUri is relative to the template's folder"),
+        );
+    }
+    let arn = plain(&values.reference(logical_id, evaluator)?);
+    app.layers.insert(
+        arn.clone(),
+        Layer {
+            logical_id: logical_id.to_string(),
+            arn,
+            content,
+            location: resource.location.clone(),
+        },
+    );
+    Ok(())
 }
 
 fn is_supported(kind: &str) -> bool {
@@ -578,6 +630,16 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
                 described_apis.push((logical_id.clone(), properties.clone(), "CorsConfiguration"));
                 Ok(())
             }
+            "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => layer(
+                logical_id,
+                resource,
+                &properties,
+                &base,
+                &values,
+                &evaluator,
+                &mut app,
+                &mut diagnostics,
+            ),
             "AWS::ApiGateway::Resource"
             | "AWS::ApiGateway::Method"
             | "AWS::ApiGateway::Stage"

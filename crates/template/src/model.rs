@@ -17,6 +17,8 @@ pub struct App {
     pub tables: BTreeMap<String, Table>,
     pub apis: BTreeMap<String, Api>,
     pub routes: Vec<Route>,
+    /// Layer versions by the ARN functions name them with (`…:layer:NAME:1`).
+    pub layers: BTreeMap<String, Layer>,
     /// Resources kept in the model but not run locally.
     pub not_run: Vec<Unsupported>,
     /// Warnings (errors make loading fail instead).
@@ -125,6 +127,16 @@ pub struct Route {
     pub function: String,
     pub payload_version: String,
     pub authorizer: Option<String>,
+    pub location: Location,
+}
+
+/// `AWS::Serverless::LayerVersion` / `AWS::Lambda::LayerVersion`: content AWS mounts at `/opt`.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub logical_id: String,
+    pub arn: String,
+    /// `ContentUri` / `Content` (a local folder, or remote).
+    pub content: Code,
     pub location: Location,
 }
 

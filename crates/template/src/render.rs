@@ -61,6 +61,14 @@ pub fn render(app: &App) -> String {
             let _ = writeln!(out, "  event {} ({}): {}", event.name, event.kind, event.properties);
         }
     }
+    for layer in app.layers.values() {
+        let content = match &layer.content {
+            Code::Directory(path) => format!("folder {}", relative(app, path)),
+            Code::Inline(source) => format!("inline ({} bytes)", source.len()),
+            Code::Remote(location) => format!("remote {location}"),
+        };
+        let _ = writeln!(out, "layer {}: {}, {content}", layer.logical_id, layer.arn);
+    }
     for api in app.apis.values() {
         let kind = match api.kind {
             ApiKind::Rest => "REST",

@@ -1,0 +1,473 @@
+//! The Lambda API (REST-JSON, `/2015-03-31/functions/...`): Invoke, GetFunction,
+//! GetFunctionConfiguration, ListFunctions and the deprecated InvokeAsync. Requests are parsed
+//! into an [`Operation`] first, then dispatched to [`stratus_lambda::Lambda`].
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+use stratus_lambda::{Call, FunctionInfo, InvocationType, InvokeError, Invoked, Lambda};
+
+/// The Lambda operations Stratus answers, by AWS's names.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Operation {
+    Invoke {
+        function: String,
+    },
+    InvokeAsync {
+        function: String,
+    },
+    GetFunction {
+        function: String,
+    },
+    GetFunctionConfiguration {
+        function: String,
+    },
+    ListFunctions,
+    /// A Lambda path Stratus does not serve (named for the error message).
+    Unsupported {
+        method: String,
+        path: String,
+    },
+}
+
+/// Whether a request path belongs to the Lambda API.
+pub fn is_lambda_path(path: &str) -> bool {
+    path.starts_with("/2015-03-31/functions") || path.starts_with("/2014-11-13/functions")
+}
+
+/// Percent-decoding of one path segment (function names and ARNs arrive encoded, `%3A` for `:`).
+fn decode_segment(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && let (Some(high), Some(low)) = (hex_value(bytes[index + 1]), hex_value(bytes[index + 2]))
+        {
+            out.push(high << 4 | low);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+pub fn parse(method: &hyper::Method, path: &str) -> Operation {
+    let unsupported = || Operation::Unsupported {
+        method: method.to_string(),
+        path: path.to_string(),
+    };
+    if let Some(rest) = path.strip_prefix("/2014-11-13/functions/") {
+        let rest = rest.trim_end_matches('/');
+        if let Some(function) = rest.strip_suffix("/invoke-async")
+            && method == hyper::Method::POST
+        {
+            return Operation::InvokeAsync {
+                function: decode_segment(function),
+            };
+        }
+        return unsupported();
+    }
+    let Some(rest) = path.strip_prefix("/2015-03-31/functions") else {
+        return unsupported();
+    };
+    let rest = rest.trim_start_matches('/');
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    match (method, segments.as_slice()) {
+        (&hyper::Method::GET, []) => Operation::ListFunctions,
+        (&hyper::Method::GET, [function]) => Operation::GetFunction {
+            function: decode_segment(function),
+        },
+        (&hyper::Method::GET, [function, "configuration"]) => Operation::GetFunctionConfiguration {
+            function: decode_segment(function),
+        },
+        (&hyper::Method::POST, [function, "invocations"]) => Operation::Invoke {
+            function: decode_segment(function),
+        },
+        _ => unsupported(),
+    }
+}
+
+/// A Lambda API answer: status, headers, body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+    pub content_type: &'static str,
+}
+
+impl Answer {
+    fn json(status: u16, value: &Value) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: Bytes::from(value.to_string()),
+            content_type: "application/json",
+        }
+    }
+}
+
+/// AWS's REST-JSON error: `x-amzn-ErrorType` and `{"Type": "User", "message": ...}`.
+pub fn error_answer(code: &'static str, status: u16, message: &str, reason: Option<&str>) -> Answer {
+    let mut body = Map::new();
+    if let Some(reason) = reason {
+        body.insert("Reason".to_string(), Value::String(reason.to_string()));
+    }
+    let kind = if status >= 500 { "Service" } else { "User" };
+    body.insert("Type".to_string(), Value::String(kind.to_string()));
+    body.insert("message".to_string(), Value::String(message.to_string()));
+    let mut answer = Answer::json(status, &Value::Object(body));
+    answer.headers.push(("x-amzn-ErrorType", code.to_string()));
+    answer
+}
+
+fn invoke_error(error: &InvokeError) -> Answer {
+    let mut answer = error_answer(error.code(), error.status(), &error.message(), error.reason());
+    if matches!(error, InvokeError::Throttled) {
+        answer.headers.push(("Retry-After", "1".to_string()));
+    }
+    answer
+}
+
+/// Parsed query parameters (`Qualifier`, `Marker`, `MaxItems`).
+fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then(|| decode_segment(&value.replace('+', " ")))
+    })
+}
+
+/// Headers of an Invoke request that matter.
+pub struct InvokeHeaders {
+    pub invocation_type: Option<String>,
+    pub log_type: Option<String>,
+    pub client_context: Option<String>,
+}
+
+pub async fn handle(
+    lambda: &Arc<Lambda>,
+    operation: Operation,
+    query: Option<&str>,
+    headers: InvokeHeaders,
+    body: Bytes,
+) -> Answer {
+    match operation {
+        Operation::Invoke { function } => invoke(lambda, &function, query, headers, body).await,
+        Operation::InvokeAsync { function } => {
+            let call = Call {
+                payload: body,
+                ..Call::default()
+            };
+            match lambda.invoke(&function, None, InvocationType::Event, call).await {
+                Ok(_) => Answer::json(202, &json!({"Status": 202})),
+                Err(error) => invoke_error(&error),
+            }
+        }
+        Operation::GetFunction { function } => {
+            let qualifier = query_parameter(query, "Qualifier");
+            match lambda.function(&function, qualifier.as_deref()) {
+                Ok(info) => Answer::json(200, &get_function(lambda, &info)),
+                Err(error) => invoke_error(&error),
+            }
+        }
+        Operation::GetFunctionConfiguration { function } => {
+            let qualifier = query_parameter(query, "Qualifier");
+            match lambda.function(&function, qualifier.as_deref()) {
+                Ok(info) => Answer::json(200, &configuration(lambda, &info)),
+                Err(error) => invoke_error(&error),
+            }
+        }
+        Operation::ListFunctions => list_functions(lambda, query),
+        Operation::Unsupported { method, path } => error_answer(
+            "UnknownOperationException",
+            404,
+            &format!("Stratus does not serve the Lambda API operation {method} {path} yet"),
+            None,
+        ),
+    }
+}
+
+async fn invoke(
+    lambda: &Arc<Lambda>,
+    function: &str,
+    query: Option<&str>,
+    headers: InvokeHeaders,
+    body: Bytes,
+) -> Answer {
+    let invocation_type = match headers.invocation_type.as_deref().unwrap_or("RequestResponse") {
+        "RequestResponse" => InvocationType::RequestResponse,
+        "Event" => InvocationType::Event,
+        "DryRun" => InvocationType::DryRun,
+        other => {
+            return error_answer(
+                "InvalidParameterValueException",
+                400,
+                &format!(
+                    "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+                ),
+                None,
+            );
+        }
+    };
+    let tail = match headers.log_type.as_deref().unwrap_or("None") {
+        "None" => false,
+        "Tail" => true,
+        other => {
+            return error_answer(
+                "InvalidParameterValueException",
+                400,
+                &format!(
+                    "1 validation error detected: Value '{other}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
+                ),
+                None,
+            );
+        }
+    };
+    let client_context = match headers.client_context.as_deref() {
+        None | Some("") => None,
+        Some(encoded) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .filter(|text| serde_json::from_str::<Map<String, Value>>(text).is_ok());
+            match decoded {
+                Some(text) => Some(text),
+                None => {
+                    return error_answer(
+                        "InvalidRequestContentException",
+                        400,
+                        "Client context must be a valid Base64-encoded JSON object.",
+                        None,
+                    );
+                }
+            }
+        }
+    };
+    let qualifier = query_parameter(query, "Qualifier");
+    let call = Call {
+        payload: body,
+        client_context,
+        tail: tail && invocation_type == InvocationType::RequestResponse,
+        ..Call::default()
+    };
+    match lambda
+        .invoke(function, qualifier.as_deref(), invocation_type, call)
+        .await
+    {
+        Ok(Invoked::Completed(completed)) => {
+            let mut answer = Answer {
+                status: 200,
+                headers: vec![("X-Amz-Executed-Version", "$LATEST".to_string())],
+                body: completed.payload,
+                content_type: "application/json",
+            };
+            if let Some(error) = completed.function_error {
+                answer.headers.push(("X-Amz-Function-Error", error));
+            }
+            if let Some(log) = completed.log {
+                let tail = stratus_lambda::logs::tail(&log);
+                answer.headers.push((
+                    "X-Amz-Log-Result",
+                    base64::engine::general_purpose::STANDARD.encode(tail),
+                ));
+            }
+            answer.headers.push(("x-amzn-RequestId", completed.request_id));
+            answer
+        }
+        Ok(Invoked::Queued) => Answer {
+            status: 202,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            content_type: "application/json",
+        },
+        Ok(Invoked::DryRun) => Answer {
+            status: 204,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            content_type: "application/json",
+        },
+        Err(error) => invoke_error(&error),
+    }
+}
+
+/// `FunctionConfiguration` as GetFunction and ListFunctions return it.
+fn configuration(lambda: &Lambda, info: &FunctionInfo) -> Value {
+    let config = &info.config;
+    let options = lambda.options();
+    let mut value = json!({
+        "FunctionName": config.name,
+        "FunctionArn": config.arn,
+        "Runtime": config.runtime,
+        "Role": config.role_arn,
+        "Handler": config.handler,
+        "CodeSize": 0,
+        "Description": "",
+        "Timeout": config.timeout.as_secs(),
+        "MemorySize": config.memory_mb,
+        "LastModified": "1970-01-01T00:00:00.000+0000",
+        "CodeSha256": "",
+        "Version": "$LATEST",
+        "TracingConfig": {"Mode": "PassThrough"},
+        "RevisionId": format!("{:08x}-0000-4000-8000-000000000000", fnv(config.arn.as_bytes())),
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": config.architectures,
+        "EphemeralStorage": {"Size": 512},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", config.name)},
+    });
+    if let Some(object) = value.as_object_mut() {
+        if !config.environment.is_empty() {
+            object.insert("Environment".to_string(), json!({"Variables": config.environment}));
+        }
+        if !config.layer_dirs.is_empty() {
+            let layers: Vec<Value> = config
+                .layer_dirs
+                .iter()
+                .map(|dir| {
+                    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    json!({"Arn": format!("arn:aws:lambda:{}:{}:layer:{name}:1", options.region, options.account), "CodeSize": 0})
+                })
+                .collect();
+            object.insert("Layers".to_string(), Value::Array(layers));
+        }
+    }
+    value
+}
+
+fn get_function(lambda: &Lambda, info: &FunctionInfo) -> Value {
+    let mut value = json!({
+        "Configuration": configuration(lambda, info),
+        "Code": {"RepositoryType": "Local", "Location": info.config.code_dir.display().to_string()},
+        "Tags": {},
+    });
+    if let (Some(reserved), Some(object)) = (info.config.reserved_concurrency, value.as_object_mut()) {
+        object.insert(
+            "Concurrency".to_string(),
+            json!({"ReservedConcurrentExecutions": reserved}),
+        );
+    }
+    value
+}
+
+fn list_functions(lambda: &Lambda, query: Option<&str>) -> Answer {
+    let max_items = match query_parameter(query, "MaxItems").map(|m| m.parse::<usize>()) {
+        None => 50,
+        Some(Ok(n)) if (1..=10_000).contains(&n) => n,
+        Some(_) => {
+            return error_answer(
+                "InvalidParameterValueException",
+                400,
+                "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000",
+                None,
+            );
+        }
+    };
+    let functions = lambda.functions();
+    let start = match query_parameter(query, "Marker") {
+        None => 0,
+        Some(marker) => match marker.parse::<usize>() {
+            Ok(index) if index <= functions.len() => index,
+            _ => {
+                return error_answer("InvalidParameterValueException", 400, "Invalid Marker", None);
+            }
+        },
+    };
+    let page: Vec<Value> = functions
+        .iter()
+        .skip(start)
+        .take(max_items)
+        .map(|info| configuration(lambda, info))
+        .collect();
+    let mut body = Map::new();
+    body.insert("Functions".to_string(), Value::Array(page));
+    if start + max_items < functions.len() {
+        body.insert("NextMarker".to_string(), Value::String((start + max_items).to_string()));
+    }
+    Answer::json(200, &Value::Object(body))
+}
+
+fn fnv(bytes: &[u8]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in bytes {
+        hash ^= u32::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_into_operations() {
+        let get = hyper::Method::GET;
+        let post = hyper::Method::POST;
+        let cases = [
+            (
+                &post,
+                "/2015-03-31/functions/books/invocations",
+                Operation::Invoke {
+                    function: "books".into(),
+                },
+            ),
+            (
+                &post,
+                "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Abooks/invocations",
+                Operation::Invoke {
+                    function: "arn:aws:lambda:us-east-1:000000000000:function:books".into(),
+                },
+            ),
+            (&get, "/2015-03-31/functions/", Operation::ListFunctions),
+            (&get, "/2015-03-31/functions", Operation::ListFunctions),
+            (
+                &get,
+                "/2015-03-31/functions/books",
+                Operation::GetFunction {
+                    function: "books".into(),
+                },
+            ),
+            (
+                &get,
+                "/2015-03-31/functions/books/configuration",
+                Operation::GetFunctionConfiguration {
+                    function: "books".into(),
+                },
+            ),
+            (
+                &post,
+                "/2014-11-13/functions/books/invoke-async/",
+                Operation::InvokeAsync {
+                    function: "books".into(),
+                },
+            ),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(parse(method, path), expected, "{method} {path}");
+        }
+        assert!(matches!(
+            parse(&hyper::Method::DELETE, "/2015-03-31/functions/books"),
+            Operation::Unsupported { .. }
+        ));
+    }
+
+    #[test]
+    fn percent_decoding_leaves_broken_escapes_alone() {
+        assert_eq!(decode_segment("a%3Ab"), "a:b");
+        assert_eq!(decode_segment("a%3"), "a%3");
+        assert_eq!(decode_segment("%zz"), "%zz");
+        assert_eq!(decode_segment("%24LATEST"), "$LATEST");
+    }
+}

@@ -1,0 +1,602 @@
+//! One instance of a function: its process, the Runtime API server it talks to, and the reader
+//! of its output. An instance runs one invocation at a time.
+//!
+//! Each instance gets its own Runtime API listener on a loopback port, because the Runtime API's
+//! paths carry no instance identity: the port is the identity.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::error::RESPONSE_BYTES_MAX;
+use crate::logs::{LogBook, Report, now_ms};
+use crate::process;
+use crate::runtime::Launch;
+
+/// Marks the end of an invocation's output in Stratus's bootstraps (followed by the request id).
+pub const LOG_SENTINEL: &str = "\u{1e}STRATUS_END ";
+/// Longest log line kept whole; longer output is split (CloudWatch's event limit is 256 KB).
+pub const LOG_LINE_BYTES_MAX: usize = 256 * 1024;
+
+/// An invocation handed to an instance.
+pub struct Dispatch {
+    pub request_id: Arc<str>,
+    pub payload: Bytes,
+    pub invoked_arn: String,
+    pub trace_id: String,
+    pub client_context: Option<String>,
+    pub cognito_identity: Option<String>,
+    pub timeout: Duration,
+    /// Told when the runtime takes the invocation (the end of init for a new instance).
+    pub picked: oneshot::Sender<Instant>,
+    pub reply: oneshot::Sender<Outcome>,
+}
+
+/// What the runtime said about an invocation.
+#[derive(Debug)]
+pub enum Outcome {
+    Response(Bytes),
+    /// `/invocation/{id}/error`: the body as posted, and the error-type header.
+    Error {
+        body: Bytes,
+        error_type: Option<String>,
+    },
+    /// `/init/error`: init failed; the instance is finished.
+    InitError {
+        body: Bytes,
+        error_type: Option<String>,
+    },
+    /// The response was over [`RESPONSE_BYTES_MAX`].
+    ResponseTooLarge,
+}
+
+struct Open {
+    request_id: Arc<str>,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// Which side finishes an invocation's log: END and REPORT follow the function's last line,
+/// which the reader knows (the sentinel), and the figures, which the invoker knows.
+#[derive(Default)]
+struct Closing {
+    sentinel_seen: Option<Arc<str>>,
+    report: Option<Report>,
+}
+
+/// State shared by the instance's server, its output reader and the invoker.
+pub struct Shared {
+    dispatches: tokio::sync::Mutex<mpsc::Receiver<Dispatch>>,
+    open: Mutex<Option<Open>>,
+    /// The invocation the output currently belongs to.
+    log_request: Mutex<Option<Arc<str>>>,
+    closing: Mutex<Closing>,
+    /// Told when END/REPORT of an invocation were written.
+    pub closed: Notify,
+    init_error: Mutex<Option<Outcome>>,
+    pub logs: Arc<LogBook>,
+    pid: Mutex<Option<u32>>,
+}
+
+impl Shared {
+    fn push_log(&self, text: String) {
+        let request = self.log_request.lock().ok().and_then(|r| r.clone());
+        self.logs.push(request.as_ref(), text, false);
+    }
+
+    /// Writes END and REPORT now.
+    pub fn close_invocation(&self, mut report: Report) {
+        if let Some(pid) = self.pid.lock().ok().and_then(|p| *p)
+            && let Some(peak) = process::peak_resident_bytes(pid)
+        {
+            report.max_memory_used_mb = report.max_memory_used_mb.max(peak.div_ceil(1024 * 1024));
+        }
+        let id = Arc::clone(&report.request_id);
+        self.logs.push(Some(&id), format!("END RequestId: {id}"), true);
+        self.logs.push(Some(&id), report.line(), true);
+        self.closed.notify_waiters();
+    }
+
+    /// The invoker's half: END/REPORT now if the function's output is complete, else when the
+    /// reader reaches the sentinel. `wait_output` is false for runtimes that write none.
+    pub fn finish_invocation(self: &Arc<Self>, report: Report, wait_output: bool) {
+        if !wait_output {
+            self.close_invocation(report);
+            return;
+        }
+        let ready = {
+            let Ok(mut closing) = self.closing.lock() else { return };
+            if closing.sentinel_seen.as_deref() == Some(&*report.request_id) {
+                closing.sentinel_seen = None;
+                true
+            } else {
+                closing.report = Some(report.clone());
+                false
+            }
+        };
+        if ready {
+            let shared = Arc::clone(self);
+            tokio::spawn(async move { shared.close_invocation(report) });
+        }
+    }
+
+    fn sentinel(&self, request_id: &str) {
+        let report = {
+            let Ok(mut closing) = self.closing.lock() else { return };
+            match closing.report.take() {
+                Some(report) if &*report.request_id == request_id => Some(report),
+                other => {
+                    closing.report = other;
+                    closing.sentinel_seen = Some(Arc::from(request_id));
+                    None
+                }
+            }
+        };
+        if let Some(report) = report {
+            self.close_invocation(report);
+        }
+    }
+
+    /// The init error the runtime posted, if any (taken once).
+    pub fn take_init_error(&self) -> Option<Outcome> {
+        self.init_error.lock().ok().and_then(|mut e| e.take())
+    }
+
+    pub fn set_log_request(&self, request_id: Option<Arc<str>>) {
+        if let Ok(mut current) = self.log_request.lock() {
+            *current = request_id;
+        }
+    }
+}
+
+/// A running instance.
+pub struct Instance {
+    pub pid: u32,
+    /// The code generation it loaded (hot reload retires older ones).
+    pub generation: u64,
+    pub sender: mpsc::Sender<Dispatch>,
+    pub shared: Arc<Shared>,
+    /// `Some("exit status 1")` / `Some("signal: killed")` once the process is gone.
+    pub exited: watch::Receiver<Option<String>>,
+    pub spawned_at: Instant,
+    /// Set once init finished (at the first pick-up).
+    pub initialized: bool,
+    pub last_used: Instant,
+    pub access_key_id: String,
+    server: JoinHandle<()>,
+}
+
+impl Instance {
+    pub fn is_alive(&self) -> bool {
+        self.exited.borrow().is_none()
+    }
+
+    /// SIGKILLs the process group and stops the server.
+    pub fn kill(&self) {
+        process::kill_group(self.pid);
+        self.server.abort();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What an instance needs to start.
+pub struct SpawnSpec<'a> {
+    pub generation: u64,
+    pub launch: &'a Launch,
+    pub code_dir: PathBuf,
+    pub environment: BTreeMap<String, String>,
+    pub logs: Arc<LogBook>,
+    /// The request the first output lines belong to (the invocation the instance starts for).
+    pub first_request: Option<Arc<str>>,
+    pub access_key_id: String,
+}
+
+pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let address = listener.local_addr()?;
+    let (sender, receiver) = mpsc::channel(1);
+    let shared = Arc::new(Shared {
+        dispatches: tokio::sync::Mutex::new(receiver),
+        open: Mutex::new(None),
+        log_request: Mutex::new(spec.first_request.clone()),
+        closing: Mutex::new(Closing::default()),
+        closed: Notify::new(),
+        init_error: Mutex::new(None),
+        logs: Arc::clone(&spec.logs),
+        pid: Mutex::new(None),
+    });
+    let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
+
+    let (reader, writer) = std::io::pipe()?;
+    let writer_err = writer.try_clone()?;
+    let mut command = tokio::process::Command::new(&spec.launch.program);
+    command
+        .args(&spec.launch.args)
+        .current_dir(&spec.code_dir)
+        .env_clear()
+        .envs(&spec.environment)
+        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(writer_err);
+    let child = match process::spawn(&mut command) {
+        Ok(child) => child,
+        Err(error) => {
+            server.abort();
+            return Err(error);
+        }
+    };
+    // The pipe's write ends now live in the child only, so the reader sees end-of-file when
+    // the process (and anything it started) is gone.
+    drop(command);
+    let pid = child.id().unwrap_or(0);
+    if let Ok(mut slot) = shared.pid.lock() {
+        *slot = Some(pid);
+    }
+    let (exit_sender, exited) = watch::channel(None);
+    tokio::spawn(wait_for_exit(child, exit_sender));
+    let receiver = tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(reader))?;
+    tokio::spawn(read_output(receiver, Arc::clone(&shared)));
+    Ok(Instance {
+        pid,
+        generation: spec.generation,
+        sender,
+        shared,
+        exited,
+        spawned_at: Instant::now(),
+        initialized: false,
+        last_used: Instant::now(),
+        access_key_id: spec.access_key_id,
+        server,
+    })
+}
+
+async fn wait_for_exit(mut child: tokio::process::Child, exited: watch::Sender<Option<String>>) {
+    let description = match child.wait().await {
+        Ok(status) => describe_exit(status),
+        Err(error) => format!("wait failed: {error}"),
+    };
+    let _ = exited.send(Some(description));
+}
+
+/// Go's wording, which Lambda's messages use: `exit status 1`, `signal: killed`.
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    let signal = status.signal().unwrap_or(0);
+    let name = match signal {
+        libc::SIGKILL => "killed",
+        libc::SIGSEGV => "segmentation fault",
+        libc::SIGABRT => "aborted",
+        libc::SIGTERM => "terminated",
+        libc::SIGBUS => "bus error",
+        libc::SIGINT => "interrupt",
+        libc::SIGPIPE => "broken pipe",
+        _ => return format!("signal: {signal}"),
+    };
+    format!("signal: {name}")
+}
+
+/// Splits the process's output into lines, attributes them to the current invocation and spots
+/// the sentinel.
+async fn read_output(mut receiver: tokio::net::unix::pipe::Receiver, shared: Arc<Shared>) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match receiver.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        pending.extend_from_slice(&buffer[..read]);
+        let mut start = 0;
+        while let Some(offset) = pending[start..].iter().position(|b| *b == b'\n') {
+            let line = &pending[start..start + offset];
+            handle_line(&shared, line);
+            start += offset + 1;
+        }
+        pending.drain(..start);
+        while pending.len() > LOG_LINE_BYTES_MAX {
+            let rest = pending.split_off(LOG_LINE_BYTES_MAX);
+            handle_line(&shared, &pending);
+            pending = rest;
+        }
+    }
+    if !pending.is_empty() {
+        handle_line(&shared, &pending);
+    }
+}
+
+fn handle_line(shared: &Shared, line: &[u8]) {
+    let text = String::from_utf8_lossy(line);
+    let text = text.strip_suffix('\r').unwrap_or(&text);
+    if let Some(position) = text.find(LOG_SENTINEL) {
+        let before = &text[..position];
+        if !before.is_empty() {
+            shared.push_log(before.to_string());
+        }
+        let request_id = text[position + LOG_SENTINEL.len()..].trim();
+        shared.sentinel(request_id);
+        return;
+    }
+    shared.push_log(text.to_string());
+}
+
+type Body = Full<Bytes>;
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                connections.spawn(async move {
+                    let service = service_fn(move |request| {
+                        let shared = Arc::clone(&shared);
+                        async move { Ok::<_, Infallible>(route(&shared, request).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn api_error(status: StatusCode, error_type: &str, message: &str) -> Response<Body> {
+    json_response(
+        status,
+        serde_json::json!({"errorMessage": message, "errorType": error_type}).to_string(),
+    )
+}
+
+fn accepted() -> Response<Body> {
+    json_response(StatusCode::ACCEPTED, r#"{"status":"OK"}"#.to_string())
+}
+
+async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
+    let path = request.uri().path().to_string();
+    let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
+        return api_error(StatusCode::NOT_FOUND, "NotFound", "Not Found");
+    };
+    match (request.method(), rest) {
+        (&Method::GET, "invocation/next") => next(shared).await,
+        (&Method::POST, "init/error") => init_error(shared, request).await,
+        (&Method::POST, rest) if rest.starts_with("invocation/") => {
+            let rest = &rest["invocation/".len()..];
+            if let Some(id) = rest.strip_suffix("/response") {
+                let id = id.to_string();
+                respond(shared, &id, request).await
+            } else if let Some(id) = rest.strip_suffix("/error") {
+                let id = id.to_string();
+                error(shared, &id, request).await
+            } else {
+                api_error(StatusCode::NOT_FOUND, "NotFound", "Not Found")
+            }
+        }
+        _ => api_error(StatusCode::NOT_FOUND, "NotFound", "Not Found"),
+    }
+}
+
+async fn next(shared: &Arc<Shared>) -> Response<Body> {
+    if shared.open.lock().map(|o| o.is_some()).unwrap_or(false) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "InvalidStateTransition",
+            "State transition from Running to Ready failed for runtime. Error: the current invocation has no response yet",
+        );
+    }
+    let dispatch = {
+        let mut receiver = shared.dispatches.lock().await;
+        receiver.recv().await
+    };
+    let Some(dispatch) = dispatch else {
+        return api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "Internal Server Error",
+        );
+    };
+    let deadline_ms = now_ms() + dispatch.timeout.as_millis() as u64;
+    shared.set_log_request(Some(Arc::clone(&dispatch.request_id)));
+    shared.logs.push(
+        Some(&dispatch.request_id),
+        format!("START RequestId: {} Version: $LATEST", dispatch.request_id),
+        true,
+    );
+    if let Ok(mut open) = shared.open.lock() {
+        *open = Some(Open {
+            request_id: Arc::clone(&dispatch.request_id),
+            reply: dispatch.reply,
+        });
+    }
+    let _ = dispatch.picked.send(Instant::now());
+    let mut response = Response::new(Full::new(dispatch.payload));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set("lambda-runtime-aws-request-id", &dispatch.request_id);
+    set("lambda-runtime-deadline-ms", &deadline_ms.to_string());
+    set("lambda-runtime-invoked-function-arn", &dispatch.invoked_arn);
+    set("lambda-runtime-trace-id", &dispatch.trace_id);
+    if let Some(context) = &dispatch.client_context {
+        set("lambda-runtime-client-context", context);
+    }
+    if let Some(identity) = &dispatch.cognito_identity {
+        set("lambda-runtime-cognito-identity", identity);
+    }
+    response
+}
+
+/// Takes the open invocation if `id` names it.
+fn take_open(shared: &Shared, id: &str) -> Option<Open> {
+    let mut open = shared.open.lock().ok()?;
+    if open.as_ref().is_some_and(|o| &*o.request_id == id) {
+        open.take()
+    } else {
+        None
+    }
+}
+
+enum ReadBody {
+    Complete(Bytes),
+    TooLarge,
+    Truncated,
+}
+
+async fn read_body(request: Request<Incoming>) -> ReadBody {
+    match Limited::new(request.into_body(), RESPONSE_BYTES_MAX).collect().await {
+        Ok(collected) => ReadBody::Complete(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => ReadBody::TooLarge,
+        Err(_) => ReadBody::Truncated,
+    }
+}
+
+fn error_type_header(request: &Request<Incoming>) -> Option<String> {
+    request
+        .headers()
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn respond(shared: &Arc<Shared>, id: &str, request: Request<Incoming>) -> Response<Body> {
+    let mode = request
+        .headers()
+        .get("lambda-runtime-function-response-mode")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    if let Some(mode) = mode
+        && mode != "streaming"
+        && mode != "buffered"
+    {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidFunctionResponseMode",
+            "Invalid function response mode",
+        );
+    }
+    let Some(open) = take_open(shared, id) else {
+        return api_error(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+    };
+    match read_body(request).await {
+        ReadBody::Complete(body) => {
+            let _ = open.reply.send(Outcome::Response(body));
+            accepted()
+        }
+        ReadBody::TooLarge => {
+            let _ = open.reply.send(Outcome::ResponseTooLarge);
+            api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                &format!("Exceeded maximum allowed payload size ({RESPONSE_BYTES_MAX} bytes)."),
+            )
+        }
+        ReadBody::Truncated => {
+            let _ = open.reply.send(Outcome::Error {
+                body: Bytes::from_static(
+                    br#"{"errorMessage":"The runtime's response was cut short","errorType":"Runtime.TruncatedResponse"}"#,
+                ),
+                error_type: Some("Runtime.TruncatedResponse".to_string()),
+            });
+            api_error(
+                StatusCode::BAD_REQUEST,
+                "TruncatedHTTPRequest",
+                "HTTP request detected as truncated",
+            )
+        }
+    }
+}
+
+async fn error(shared: &Arc<Shared>, id: &str, request: Request<Incoming>) -> Response<Body> {
+    let error_type = error_type_header(&request);
+    let Some(open) = take_open(shared, id) else {
+        return api_error(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+    };
+    let body = match read_body(request).await {
+        ReadBody::Complete(body) => body,
+        ReadBody::TooLarge | ReadBody::Truncated => Bytes::new(),
+    };
+    let body = error_body(body, error_type.as_deref());
+    let _ = open.reply.send(Outcome::Error { body, error_type });
+    accepted()
+}
+
+/// The error payload the caller sees: the runtime's body when it sent one, else one built from
+/// the error-type header, as Lambda does.
+fn error_body(body: Bytes, error_type: Option<&str>) -> Bytes {
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        return body;
+    }
+    let error_type = error_type.unwrap_or("Runtime.Unknown");
+    Bytes::from(serde_json::json!({"errorMessage": "", "errorType": error_type}).to_string())
+}
+
+async fn init_error(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
+    let error_type = error_type_header(&request);
+    let body = match read_body(request).await {
+        ReadBody::Complete(body) => body,
+        _ => Bytes::new(),
+    };
+    let body = error_body(body, error_type.as_deref());
+    let outcome = Outcome::InitError { body, error_type };
+    // The invocation the instance was started for is still waiting in the channel: give it the
+    // error. Otherwise keep it for whoever looks when the process exits.
+    let waiting = match shared.dispatches.try_lock() {
+        Ok(mut receiver) => receiver.try_recv().ok(),
+        Err(_) => None,
+    };
+    match waiting {
+        Some(dispatch) => {
+            let _ = dispatch.reply.send(outcome);
+        }
+        None => {
+            if let Ok(mut slot) = shared.init_error.lock() {
+                *slot = Some(outcome);
+            }
+        }
+    }
+    accepted()
+}
+
+/// Memory the instance uses now, in MB (rounded up).
+pub fn resident_mb(pid: u32) -> Option<u64> {
+    process::resident_bytes(pid).map(|b| b.div_ceil(1024 * 1024))
+}

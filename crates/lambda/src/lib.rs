@@ -1,0 +1,416 @@
+//! Lambda functions as local processes, exactly as their code expects to run on Lambda: the
+//! Runtime API (server side), managed runtimes with Stratus's bootstraps, pools of warm
+//! instances, reserved concurrency, timeouts, memory limits, logs, asynchronous invocations with
+//! retries and hot reload.
+//!
+//! The only crate that spawns processes. It knows nothing of HTTP callers (the AWS endpoint and
+//! the gateway call [`Lambda::invoke`]) and reads no flags or environment of its own.
+
+pub mod config;
+mod deps;
+pub mod error;
+mod function;
+pub mod ids;
+mod instance;
+pub mod logs;
+mod process;
+pub mod runtime;
+mod watch;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::watch as signal;
+use tokio::task::JoinHandle;
+
+pub use config::{CredentialIssuer, Credentials, FunctionConfig, LambdaOptions, LogSink};
+pub use error::{ASYNC_REQUEST_BYTES_MAX, InvokeError, REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX};
+pub use function::{Call, Completed, RESERVED_VARIABLES, error_payload};
+pub use logs::LogLine;
+
+use crate::function::{FunctionState, ServiceContext};
+use crate::logs::LogBook;
+use crate::runtime::Interpreters;
+
+/// How an invocation is run (`X-Amz-Invocation-Type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvocationType {
+    RequestResponse,
+    Event,
+    DryRun,
+}
+
+/// What `Lambda::invoke` returns.
+#[derive(Debug)]
+pub enum Invoked {
+    /// A synchronous invocation's result (the function may still have failed: see
+    /// `function_error`).
+    Completed(Completed),
+    /// Queued for asynchronous execution.
+    Queued,
+    /// A dry run: the call would have been allowed.
+    DryRun,
+}
+
+/// What GetFunction / ListFunctions describe.
+#[derive(Clone, Debug)]
+pub struct FunctionInfo {
+    pub config: FunctionConfig,
+    pub instances: u32,
+    pub busy: u32,
+}
+
+/// The Lambda service: every function of the app.
+pub struct Lambda {
+    options: LambdaOptions,
+    functions: BTreeMap<String, Arc<FunctionState>>,
+    runtime_dir: PathBuf,
+    interpreters: Interpreters,
+    instance_ids: AtomicU64,
+    stopping: AtomicBool,
+    stop: signal::Sender<bool>,
+    background: Mutex<Vec<JoinHandle<()>>>,
+    async_tasks: Mutex<tokio::task::JoinSet<()>>,
+}
+
+impl Lambda {
+    /// Starts the service (inside a Tokio runtime): installs the bootstraps into the cache and
+    /// starts the reaper and the code watcher. Functions start lazily, at their first invocation.
+    pub fn start(options: LambdaOptions, functions: Vec<FunctionConfig>) -> std::io::Result<Arc<Lambda>> {
+        let runtime_dir = runtime::install_bootstraps(&options.cache_dir)?;
+        let sequence = Arc::new(AtomicU64::new(1));
+        let mut states = BTreeMap::new();
+        for config in functions {
+            let logs = Arc::new(LogBook::new(
+                &config.name,
+                options.log_lines_max,
+                Arc::clone(&sequence),
+                options.log_sink.clone(),
+            ));
+            let name = config.name.clone();
+            states.insert(name, Arc::new(FunctionState::new(config, &options, logs)));
+        }
+        let (stop, _) = signal::channel(false);
+        let lambda = Arc::new(Lambda {
+            options,
+            functions: states,
+            runtime_dir,
+            interpreters: Interpreters::default(),
+            instance_ids: AtomicU64::new(1),
+            stopping: AtomicBool::new(false),
+            stop,
+            background: Mutex::new(Vec::new()),
+            async_tasks: Mutex::new(tokio::task::JoinSet::new()),
+        });
+        let reaper = tokio::spawn(reap(Arc::downgrade(&lambda)));
+        let watcher = tokio::spawn(watch_code(Arc::downgrade(&lambda)));
+        if let Ok(mut background) = lambda.background.lock() {
+            background.push(reaper);
+            background.push(watcher);
+        }
+        Ok(lambda)
+    }
+
+    pub fn options(&self) -> &LambdaOptions {
+        &self.options
+    }
+
+    /// Finds a function by name, full ARN or partial ARN (`ACCOUNT:function:NAME`), with an
+    /// optional qualifier in the name or given separately. Only `$LATEST` exists locally.
+    pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<&FunctionConfig, InvokeError> {
+        let (function, embedded) = split_function_name(name);
+        let qualifier = qualifier.filter(|q| !q.is_empty()).or(embedded);
+        let arn_of = |function: &str| {
+            let base = format!(
+                "arn:aws:lambda:{}:{}:function:{function}",
+                self.options.region, self.options.account
+            );
+            match qualifier {
+                Some(q) => format!("{base}:{q}"),
+                None => base,
+            }
+        };
+        let Some(state) = self.functions.get(function) else {
+            return Err(InvokeError::FunctionNotFound { arn: arn_of(function) });
+        };
+        if let Some(q) = qualifier
+            && q != "$LATEST"
+        {
+            return Err(InvokeError::FunctionNotFound { arn: arn_of(function) });
+        }
+        Ok(&state.config)
+    }
+
+    /// Describes every function, in name order.
+    pub fn functions(&self) -> Vec<FunctionInfo> {
+        self.functions.values().map(|s| info(s)).collect()
+    }
+
+    pub fn function(&self, name: &str, qualifier: Option<&str>) -> Result<FunctionInfo, InvokeError> {
+        let config = self.resolve(name, qualifier)?;
+        let state = self
+            .functions
+            .get(&config.name)
+            .ok_or_else(|| InvokeError::Service("function vanished".to_string()))?;
+        Ok(info(state))
+    }
+
+    /// Log lines of a function after sequence number `after`.
+    pub fn logs(&self, function: &str, after: Option<u64>) -> Vec<LogLine> {
+        self.functions
+            .get(function)
+            .map(|s| s.logs.since(after))
+            .unwrap_or_default()
+    }
+
+    /// Every function's log lines after `after`, in order.
+    pub fn all_logs(&self, after: Option<u64>) -> Vec<LogLine> {
+        let mut lines: Vec<LogLine> = self.functions.values().flat_map(|s| s.logs.since(after)).collect();
+        lines.sort_by_key(|l| l.sequence);
+        lines
+    }
+
+    /// The log of one invocation, from whichever function ran it.
+    pub fn invocation_log(&self, request_id: &str) -> String {
+        self.functions
+            .values()
+            .map(|s| s.logs.invocation(request_id))
+            .find(|log| !log.is_empty())
+            .unwrap_or_default()
+    }
+
+    fn context(&self) -> ServiceContext<'_> {
+        ServiceContext {
+            options: &self.options,
+            runtime_dir: &self.runtime_dir,
+            interpreters: &self.interpreters,
+            instance_ids: &self.instance_ids,
+            stopping: &self.stopping,
+            stop_signal: self.stop.subscribe(),
+        }
+    }
+
+    /// Invokes a function as the Invoke API does.
+    pub async fn invoke(
+        self: &Arc<Self>,
+        name: &str,
+        qualifier: Option<&str>,
+        invocation_type: InvocationType,
+        mut call: Call,
+    ) -> Result<Invoked, InvokeError> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(InvokeError::Service("Stratus is stopping".to_string()));
+        }
+        let config = self.resolve(name, qualifier)?;
+        let limit = match invocation_type {
+            InvocationType::Event => ASYNC_REQUEST_BYTES_MAX,
+            _ => REQUEST_BYTES_MAX,
+        };
+        if call.payload.len() > limit {
+            return Err(InvokeError::RequestTooLarge { limit });
+        }
+        if !call.payload.iter().all(u8::is_ascii_whitespace)
+            && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&call.payload)
+        {
+            return Err(InvokeError::InvalidRequestContent(json_error_text(&error)));
+        }
+        if call.payload.iter().all(u8::is_ascii_whitespace) {
+            call.payload = Bytes::from_static(b"{}");
+        }
+        if call.invoked_arn.is_empty() {
+            call.invoked_arn = match qualifier.filter(|q| !q.is_empty()) {
+                Some(q) => format!("{}:{q}", config.arn),
+                None => config.arn.clone(),
+            };
+        }
+        let state = self
+            .functions
+            .get(&config.name)
+            .cloned()
+            .ok_or_else(|| InvokeError::Service("function vanished".to_string()))?;
+        match invocation_type {
+            InvocationType::DryRun => Ok(Invoked::DryRun),
+            InvocationType::RequestResponse => {
+                let context = self.context();
+                Ok(Invoked::Completed(state.invoke(&context, call).await?))
+            }
+            InvocationType::Event => {
+                let lambda = Arc::clone(self);
+                if let Ok(mut tasks) = self.async_tasks.lock() {
+                    while tasks.try_join_next().is_some() {}
+                    tasks.spawn(async move { lambda.run_event(state, call).await });
+                }
+                Ok(Invoked::Queued)
+            }
+        }
+    }
+
+    /// An asynchronous invocation: run, and on a function error retry twice after the configured
+    /// delays, as Lambda does; throttles wait and retry too.
+    async fn run_event(self: Arc<Self>, state: Arc<FunctionState>, call: Call) {
+        let mut failures = 0usize;
+        let mut throttles = 0u32;
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let context = self.context();
+            match state.invoke(&context, call.clone()).await {
+                Ok(completed) if completed.function_error.is_none() => return,
+                Ok(completed) => {
+                    if failures >= self.options.async_retry_delays.len() {
+                        state.logs.push(
+                            None,
+                            format!(
+                                "Asynchronous invocation {} failed {} times ({}); the event is discarded",
+                                completed.request_id,
+                                failures + 1,
+                                completed.error_type.unwrap_or_else(|| "error".to_string())
+                            ),
+                            true,
+                        );
+                        return;
+                    }
+                    let delay = self.options.async_retry_delays[failures];
+                    failures += 1;
+                    tokio::time::sleep(delay).await;
+                }
+                Err(InvokeError::Throttled) => {
+                    throttles += 1;
+                    // Lambda keeps throttled events for up to six hours; back off up to 5 s.
+                    let delay = Duration::from_millis(100u64 << throttles.min(6)).min(Duration::from_secs(5));
+                    tokio::time::sleep(delay).await;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Stops every instance and refuses new invocations.
+    pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        for state in self.functions.values() {
+            state.stop_all();
+        }
+        if let Ok(background) = self.background.lock() {
+            for task in background.iter() {
+                task.abort();
+            }
+        }
+        let mut tasks = match self.async_tasks.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(_) => return,
+        };
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        // Invokers see the stop and kill their instances; give them a moment to do so.
+        for _ in 0..50 {
+            if self.functions.values().all(|s| s.busy.load(Ordering::SeqCst) == 0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+fn info(state: &FunctionState) -> FunctionInfo {
+    FunctionInfo {
+        config: state.config.clone(),
+        instances: state.live.load(Ordering::SeqCst),
+        busy: state.busy.load(Ordering::SeqCst),
+    }
+}
+
+/// `arn:aws:lambda:R:A:function:NAME[:Q]`, `A:function:NAME[:Q]`, `NAME[:Q]` → (NAME, Q).
+pub fn split_function_name(name: &str) -> (&str, Option<&str>) {
+    let rest = match name.find("function:") {
+        Some(position) if name.starts_with("arn:") || name.split(':').next().is_some_and(|a| a.len() == 12) => {
+            &name[position + "function:".len()..]
+        }
+        _ => name,
+    };
+    match rest.split_once(':') {
+        Some((function, qualifier)) => (function, Some(qualifier)),
+        None => (rest, None),
+    }
+}
+
+/// Jackson-style wording is what AWS shows; serde's message with its position is close enough
+/// to act on.
+fn json_error_text(error: &serde_json::Error) -> String {
+    format!("{error}")
+}
+
+async fn reap(lambda: std::sync::Weak<Lambda>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        interval.tick().await;
+        let Some(lambda) = lambda.upgrade() else { return };
+        for state in lambda.functions.values() {
+            state.reap(lambda.options.idle_timeout);
+        }
+    }
+}
+
+/// Hot reload: functions that have run are checked for code changes on an interval.
+async fn watch_code(lambda: std::sync::Weak<Lambda>) {
+    let interval = match lambda.upgrade() {
+        Some(lambda) => lambda.options.watch_interval,
+        None => return,
+    };
+    let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(20)));
+    loop {
+        ticker.tick().await;
+        let Some(lambda) = lambda.upgrade() else { return };
+        let states: Vec<Arc<FunctionState>> = lambda.functions.values().cloned().collect();
+        drop(lambda);
+        for state in states {
+            let known = state.fingerprint.lock().ok().and_then(|f| *f);
+            let Some(known) = known else { continue };
+            let dirs = state.watched_dirs();
+            let current = match tokio::task::spawn_blocking(move || watch::fingerprint(&dirs)).await {
+                Ok(current) => current,
+                Err(_) => continue,
+            };
+            if current != known {
+                if let Ok(mut fingerprint) = state.fingerprint.lock() {
+                    *fingerprint = Some(current);
+                }
+                state.retire_instances();
+                state.logs.push(
+                    None,
+                    format!("Code of {} changed: the next invocation loads it", state.config.name),
+                    true,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_split_as_the_invoke_api_reads_them() {
+        let cases = [
+            ("books", ("books", None)),
+            ("books:$LATEST", ("books", Some("$LATEST"))),
+            ("arn:aws:lambda:us-east-1:000000000000:function:books", ("books", None)),
+            (
+                "arn:aws:lambda:us-east-1:000000000000:function:books:live",
+                ("books", Some("live")),
+            ),
+            ("000000000000:function:books", ("books", None)),
+            ("000000000000:function:books:1", ("books", Some("1"))),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(split_function_name(input), expected, "{input}");
+        }
+    }
+}

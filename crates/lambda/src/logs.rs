@@ -1,0 +1,195 @@
+//! Function logs: every line a function process writes, and the START / END / REPORT lines
+//! Lambda adds, kept per function in a bounded buffer (for the console and `LogType: Tail`) and
+//! passed to a sink (the terminal).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+
+use crate::config::LogSink;
+
+/// One line of a function's log.
+#[derive(Clone, Debug)]
+pub struct LogLine {
+    /// Increases by one per line across the whole service, for followers.
+    pub sequence: u64,
+    pub time_ms: u64,
+    pub function: Arc<str>,
+    /// The invocation the line belongs to, when one was running.
+    pub request_id: Option<Arc<str>>,
+    pub text: String,
+    /// START, END, REPORT and Stratus's own notes, as opposed to the function's output.
+    pub platform: bool,
+}
+
+/// The lines of one function, newest last, at most `lines_max`.
+pub struct LogBook {
+    function: Arc<str>,
+    lines: Mutex<VecDeque<LogLine>>,
+    lines_max: usize,
+    sequence: Arc<std::sync::atomic::AtomicU64>,
+    sink: Option<LogSink>,
+    pub(crate) changed: Notify,
+}
+
+impl LogBook {
+    pub(crate) fn new(
+        function: &str,
+        lines_max: usize,
+        sequence: Arc<std::sync::atomic::AtomicU64>,
+        sink: Option<LogSink>,
+    ) -> LogBook {
+        LogBook {
+            function: Arc::from(function),
+            lines: Mutex::new(VecDeque::new()),
+            lines_max: lines_max.max(1),
+            sequence,
+            sink,
+            changed: Notify::new(),
+        }
+    }
+
+    pub(crate) fn push(&self, request_id: Option<&Arc<str>>, text: String, platform: bool) {
+        let line = LogLine {
+            sequence: self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            time_ms: now_ms(),
+            function: Arc::clone(&self.function),
+            request_id: request_id.cloned(),
+            text,
+            platform,
+        };
+        if let Some(sink) = &self.sink {
+            sink(&line);
+        }
+        if let Ok(mut lines) = self.lines.lock() {
+            if lines.len() >= self.lines_max {
+                lines.pop_front();
+            }
+            lines.push_back(line);
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Lines with a sequence number above `after`, oldest first.
+    pub fn since(&self, after: Option<u64>) -> Vec<LogLine> {
+        let Ok(lines) = self.lines.lock() else {
+            return Vec::new();
+        };
+        lines
+            .iter()
+            .filter(|line| after.is_none_or(|after| line.sequence > after))
+            .cloned()
+            .collect()
+    }
+
+    /// The log of one invocation as CloudWatch shows it: every line, newline-terminated.
+    pub fn invocation(&self, request_id: &str) -> String {
+        let Ok(lines) = self.lines.lock() else {
+            return String::new();
+        };
+        let mut text = String::new();
+        for line in lines.iter().filter(|l| l.request_id.as_deref() == Some(request_id)) {
+            text.push_str(&line.text);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The last 4 KB of an invocation's log, as `X-Amz-Log-Result` carries it (before base64).
+pub fn tail(log: &str) -> &str {
+    const TAIL_BYTES: usize = 4096;
+    if log.len() <= TAIL_BYTES {
+        return log;
+    }
+    let mut start = log.len() - TAIL_BYTES;
+    while !log.is_char_boundary(start) {
+        start += 1;
+    }
+    &log[start..]
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// `Duration: 12.34 ms` style, two decimals.
+pub fn millis(duration: Duration) -> String {
+    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+}
+
+/// What REPORT says about one invocation.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub request_id: Arc<str>,
+    pub duration: Duration,
+    pub memory_mb: u64,
+    pub max_memory_used_mb: u64,
+    pub init_duration: Option<Duration>,
+    /// `timeout`, `error` (a crash) or none.
+    pub status: Option<&'static str>,
+}
+
+impl Report {
+    pub fn line(&self) -> String {
+        let billed = self.duration.as_nanos().div_ceil(1_000_000).max(1);
+        let mut line = format!(
+            "REPORT RequestId: {}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+            self.request_id,
+            millis(self.duration),
+            billed,
+            self.memory_mb,
+            self.max_memory_used_mb
+        );
+        if let Some(init) = self.init_duration {
+            line.push_str(&format!("\tInit Duration: {} ms", millis(init)));
+        }
+        if let Some(status) = self.status {
+            line.push_str(&format!("\tStatus: {status}"));
+        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_rounds_billed_duration_up_to_the_millisecond() {
+        let report = Report {
+            request_id: Arc::from("r1"),
+            duration: Duration::from_micros(1_234),
+            memory_mb: 128,
+            max_memory_used_mb: 40,
+            init_duration: Some(Duration::from_micros(150_500)),
+            status: None,
+        };
+        assert_eq!(
+            report.line(),
+            "REPORT RequestId: r1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 150.50 ms"
+        );
+        let exact = Report {
+            duration: Duration::from_millis(3),
+            init_duration: None,
+            status: Some("timeout"),
+            ..report
+        };
+        assert!(exact.line().contains("Billed Duration: 3 ms"));
+        assert!(exact.line().ends_with("Status: timeout"));
+    }
+
+    #[test]
+    fn tail_keeps_the_last_4_kb_on_a_character_boundary() {
+        let log = format!("{}{}", "é".repeat(3000), "end\n");
+        let tail = tail(&log);
+        assert!(tail.len() <= 4096 && tail.len() >= 4090);
+        assert!(tail.ends_with("end\n"));
+        assert_eq!(super::tail("short"), "short");
+    }
+}

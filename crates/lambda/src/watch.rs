@@ -1,0 +1,100 @@
+//! Hot reload: a fingerprint of a function's code folders (paths, sizes, modification times),
+//! checked on an interval. A change retires the function's instances, so the next invocation
+//! runs the new code. Polling rather than inotify keeps it dependency-free and portable; the
+//! folders of a function are small once installed packages are skipped.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// Folders whose changes do not count (caches, installed packages, Stratus's own data).
+const IGNORED_DIRS: &[&str] = &[
+    "__pycache__",
+    ".git",
+    ".stratus",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".venv",
+    "venv",
+    ".aws-sam",
+    "node_modules",
+];
+/// Entries looked at per fingerprint, so a huge folder costs a bounded walk.
+const ENTRIES_MAX: usize = 20_000;
+
+/// A digest of everything under `dirs` that a new process would load.
+pub fn fingerprint(dirs: &[PathBuf]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut mix = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    let mut seen = 0usize;
+    for dir in dirs {
+        let mut pending = vec![dir.clone()];
+        while let Some(current) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&current) else {
+                continue;
+            };
+            let mut entries: Vec<_> = entries.flatten().collect();
+            entries.sort_by_key(|e| e.file_name());
+            for entry in entries {
+                seen += 1;
+                if seen > ENTRIES_MAX {
+                    return hash;
+                }
+                let name = entry.file_name();
+                let Ok(kind) = entry.file_type() else { continue };
+                if kind.is_dir() {
+                    if !IGNORED_DIRS.iter().any(|ignored| name == *ignored) {
+                        pending.push(entry.path());
+                    }
+                    continue;
+                }
+                if ignored_file(&entry.path()) {
+                    continue;
+                }
+                mix(entry.path().as_os_str().as_encoded_bytes());
+                if let Ok(metadata) = entry.metadata() {
+                    mix(&metadata.len().to_le_bytes());
+                    let modified = metadata
+                        .modified()
+                        .ok()
+                        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    mix(&modified.to_le_bytes());
+                }
+            }
+        }
+    }
+    hash
+}
+
+/// Editors' swap and backup files, compiled Python.
+fn ignored_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".pyc") || name.ends_with(".swp") || name.ends_with('~') || name.starts_with(".#")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_to_code_changes_the_fingerprint_and_caches_do_not() {
+        let dir = std::env::temp_dir().join(format!("stratus-watch-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(dir.join("__pycache__"));
+        let _ = std::fs::write(dir.join("app.py"), "def handler(e, c): return 1\n");
+        let dirs = vec![dir.clone()];
+        let before = fingerprint(&dirs);
+        assert_eq!(before, fingerprint(&dirs));
+        let _ = std::fs::write(dir.join("__pycache__/app.cpython-311.pyc"), b"compiled");
+        assert_eq!(before, fingerprint(&dirs), "caches do not count");
+        let _ = std::fs::write(dir.join("app.py"), "def handler(e, c): return 22\n");
+        assert_ne!(before, fingerprint(&dirs), "an edit counts");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,256 @@
+//! From the app model to running parts: function configurations for the Lambda service
+//! (inline code written out, layers resolved), the template's tables created in the engine, and
+//! where the cache lives.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use stratus_dynamodb::Engine;
+use stratus_dynamodb::key::ScalarType;
+use stratus_dynamodb::table::{BillingMode, CreateTableInput, Throughput};
+use stratus_lambda::FunctionConfig;
+use stratus_template::model::{App, Code};
+use stratus_template::{LoadOptions, Severity, find_template, load};
+
+use crate::ACCOUNT_ID;
+
+/// What loading a template needs from the command line.
+pub struct TemplateArgs<'a> {
+    pub app_dir: &'a Path,
+    pub template: Option<&'a Path>,
+    pub region: &'a str,
+    pub stack_name: Option<&'a str>,
+    pub parameter_overrides: BTreeMap<String, String>,
+    pub config_env: &'a str,
+    pub env_vars: Option<&'a Path>,
+}
+
+/// Loads the app's template: `Ok(None)` when there is none (only the AWS endpoint runs).
+/// Problems are printed with file:line; errors make it fail.
+pub fn load_app(args: &TemplateArgs<'_>) -> Result<Option<App>> {
+    let template = match args.template {
+        Some(path) => {
+            if !path.is_file() {
+                bail!("the template {} does not exist", path.display());
+            }
+            path.to_path_buf()
+        }
+        None => match find_template(args.app_dir) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let options = LoadOptions {
+        region: args.region.to_string(),
+        account: ACCOUNT_ID.to_string(),
+        stack_name: args.stack_name.map(str::to_string),
+        parameter_overrides: args.parameter_overrides.clone(),
+        config_env: args.config_env.to_string(),
+        env_vars: args.env_vars.map(Path::to_path_buf),
+        ..LoadOptions::default()
+    };
+    match load(&template, &options) {
+        Ok(app) => {
+            for warning in &app.warnings {
+                eprintln!("{warning}");
+            }
+            Ok(Some(app))
+        }
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                eprintln!("{diagnostic}");
+            }
+            let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            bail!("{} is not valid: {errors} error(s)", template.display())
+        }
+    }
+}
+
+/// The cache for runtimes, SDKs and dependencies: `STRATUS_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/stratus`, else `~/.cache/stratus`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STRATUS_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("stratus");
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".cache").join("stratus"),
+        None => std::env::temp_dir().join("stratus-cache"),
+    }
+}
+
+/// The functions Stratus can run, and a warning for each it cannot.
+pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Vec<String>) {
+    let mut configs = Vec::new();
+    let mut warnings = Vec::new();
+    for function in app.functions.values() {
+        let Some(runtime) = function.runtime.clone() else {
+            warnings.push(format!(
+                "function {} has no Runtime (an image package?): not run locally",
+                function.logical_id
+            ));
+            continue;
+        };
+        let handler = function.handler.clone().unwrap_or_else(|| "bootstrap".to_string());
+        let code_dir = match &function.code {
+            Code::Directory(path) => path.clone(),
+            Code::Inline(source) => match write_inline(cache_dir, &function.name, &runtime, &handler, source) {
+                Ok(dir) => dir,
+                Err(error) => {
+                    warnings.push(format!(
+                        "function {}: cannot write its inline code: {error:#}",
+                        function.logical_id
+                    ));
+                    continue;
+                }
+            },
+            Code::Remote(location) => {
+                warnings.push(format!(
+                    "function {}: its code is at {location}, not in a local folder: not run locally (point CodeUri at the folder)",
+                    function.logical_id
+                ));
+                continue;
+            }
+        };
+        let mut layer_dirs = Vec::new();
+        for layer in &function.layers {
+            match app.layers.get(layer).map(|l| &l.content) {
+                Some(Code::Directory(dir)) => layer_dirs.push(dir.clone()),
+                _ => warnings.push(format!(
+                    "function {}: layer {layer} is not a local folder in this template: left out",
+                    function.logical_id
+                )),
+            }
+        }
+        configs.push(FunctionConfig {
+            name: function.name.clone(),
+            logical_id: function.logical_id.clone(),
+            arn: function.arn.clone(),
+            runtime,
+            handler,
+            code_dir,
+            timeout: Duration::from_secs(function.timeout_seconds.max(1)),
+            memory_mb: function.memory_mb,
+            environment: function.environment.clone(),
+            layer_dirs,
+            reserved_concurrency: function.reserved_concurrency.map(|r| r.min(u64::from(u32::MAX)) as u32),
+            role_arn: function.role_arn.clone(),
+            architectures: function.architectures.clone(),
+        });
+    }
+    (configs, warnings)
+}
+
+/// Writes `InlineCode` to `cache/inline/<function>/<module>.<ext>` so it runs like a folder.
+fn write_inline(cache_dir: &Path, name: &str, runtime: &str, handler: &str, source: &str) -> Result<PathBuf> {
+    let module = handler.rsplit_once('.').map(|(m, _)| m).unwrap_or("index");
+    let extension = if runtime.starts_with("python") {
+        "py"
+    } else if runtime.starts_with("nodejs") {
+        "js"
+    } else {
+        bail!("inline code needs a python or nodejs runtime, not {runtime}");
+    };
+    let dir = cache_dir.join("inline").join(name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let file = dir.join(format!("{module}.{extension}"));
+    if std::fs::read_to_string(&file).ok().as_deref() != Some(source) {
+        std::fs::write(&file, source).with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    Ok(dir)
+}
+
+/// Creates the template's tables that do not exist yet. A table that exists with another key
+/// schema is an error: its data is kept, never silently dropped.
+pub async fn create_tables(app: &App, engine: &Engine) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    for table in app.tables.values() {
+        let key = |element: &stratus_template::model::KeyElement| -> Result<(String, ScalarType)> {
+            let scalar = ScalarType::from_name(&element.attribute_type).with_context(|| {
+                format!(
+                    "table {}: key attribute {} has type {}, not S, N or B",
+                    table.logical_id, element.name, element.attribute_type
+                )
+            })?;
+            Ok((element.name.clone(), scalar))
+        };
+        let mut attribute_definitions = vec![key(&table.hash)?];
+        let mut key_schema = vec![(table.hash.name.clone(), "HASH".to_string())];
+        if let Some(range) = &table.range {
+            attribute_definitions.push(key(range)?);
+            key_schema.push((range.name.clone(), "RANGE".to_string()));
+        }
+        if let Ok(existing) = engine.describe_table(&table.name) {
+            let schema = &existing.definition.key_schema;
+            let same_hash =
+                schema.hash.name == table.hash.name && schema.hash.scalar_type.name() == table.hash.attribute_type;
+            let same_range = match (&schema.range, &table.range) {
+                (None, None) => true,
+                (Some(have), Some(want)) => have.name == want.name && have.scalar_type.name() == want.attribute_type,
+                _ => false,
+            };
+            if !(same_hash && same_range) {
+                let describe = |hash: (&str, &str), range: Option<(&str, &str)>| {
+                    let mut text = format!("{} {} HASH", hash.0, hash.1);
+                    if let Some((name, kind)) = range {
+                        text.push_str(&format!(", {name} {kind} RANGE"));
+                    }
+                    text
+                };
+                let have = describe(
+                    (&schema.hash.name, schema.hash.scalar_type.name()),
+                    schema.range.as_ref().map(|r| (r.name.as_str(), r.scalar_type.name())),
+                );
+                let want = describe(
+                    (&table.hash.name, &table.hash.attribute_type),
+                    table
+                        .range
+                        .as_ref()
+                        .map(|r| (r.name.as_str(), r.attribute_type.as_str())),
+                );
+                bail!(
+                    "{}: table {} already holds data with key schema ({have}), but the template declares ({want}). \
+                     Stratus keeps the data and will not change the key: delete the table \
+                     (aws dynamodb delete-table --table-name {} --endpoint-url …) or start with another --data-dir",
+                    table.location,
+                    table.name,
+                    table.name
+                );
+            }
+            continue;
+        }
+        let billing_mode = if table.billing_mode == "PROVISIONED" {
+            BillingMode::Provisioned
+        } else {
+            BillingMode::PayPerRequest
+        };
+        let provisioned_throughput =
+            (billing_mode == BillingMode::Provisioned).then_some(Throughput { read: 5, write: 5 });
+        let input = CreateTableInput {
+            table_name: table.name.clone(),
+            attribute_definitions,
+            key_schema,
+            billing_mode: Some(billing_mode),
+            provisioned_throughput,
+        };
+        engine.create_table(input).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot create table {}: {}",
+                table.location,
+                table.name,
+                e.message()
+            )
+        })?;
+        if !table.global_indexes.is_empty() || !table.local_indexes.is_empty() {
+            notes.push(format!(
+                "table {}: secondary indexes are not served yet; the table is created without them",
+                table.name
+            ));
+        }
+    }
+    Ok(notes)
+}
