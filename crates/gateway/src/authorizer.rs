@@ -13,10 +13,7 @@ use serde_json::{Map, Value, json};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// REST `FunctionPayloadType: TOKEN` (the default): one header holds the token.
-    RestToken {
-        header: String,
-        validation: Option<String>,
-    },
+    RestToken { header: String, validation: Option<String> },
     /// REST `FunctionPayloadType: REQUEST`.
     RestRequest,
     /// HTTP API Lambda authorizer.
@@ -280,10 +277,19 @@ mod tests {
             other => panic!("expected allow, got {other:?}"),
         }
         let wildcard = "arn:aws:execute-api:us-east-1:000000000000:abc123/*/GET/*";
-        assert!(matches!(decide(&rest, &policy("Allow", wildcard), ARN), Decision::Allow(_)));
+        assert!(matches!(
+            decide(&rest, &policy("Allow", wildcard), ARN),
+            Decision::Allow(_)
+        ));
         let elsewhere = "arn:aws:execute-api:us-east-1:000000000000:abc123/Prod/POST/books";
-        assert_eq!(decide(&rest, &policy("Allow", elsewhere), ARN), Decision::Forbidden { explicit: false });
-        assert_eq!(decide(&rest, &policy("Deny", ARN), ARN), Decision::Forbidden { explicit: true });
+        assert_eq!(
+            decide(&rest, &policy("Allow", elsewhere), ARN),
+            Decision::Forbidden { explicit: false }
+        );
+        assert_eq!(
+            decide(&rest, &policy("Deny", ARN), ARN),
+            Decision::Forbidden { explicit: true }
+        );
         assert_eq!(decide(&rest, &json!({"principalId": "x"}), ARN), Decision::Error);
         let both = json!({"policyDocument": {"Statement": [
             {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"},
@@ -311,9 +317,18 @@ mod tests {
 
     #[test]
     fn identity_sources_parse_both_notations() {
-        assert_eq!(Source::parse("method.request.header.Authorization"), Source::Header("authorization".into()));
-        assert_eq!(Source::parse("$request.header.X-Token"), Source::Header("x-token".into()));
-        assert_eq!(Source::parse("method.request.querystring.tenant"), Source::Query("tenant".into()));
+        assert_eq!(
+            Source::parse("method.request.header.Authorization"),
+            Source::Header("authorization".into())
+        );
+        assert_eq!(
+            Source::parse("$request.header.X-Token"),
+            Source::Header("x-token".into())
+        );
+        assert_eq!(
+            Source::parse("method.request.querystring.tenant"),
+            Source::Query("tenant".into())
+        );
         assert_eq!(Source::parse("$request.querystring.q"), Source::Query("q".into()));
         assert!(matches!(Source::parse("$context.identity.sourceIp"), Source::Other(_)));
     }
@@ -322,7 +337,13 @@ mod tests {
     fn arn_wildcards() {
         assert!(arn_matches("*", ARN));
         assert!(arn_matches("arn:aws:execute-api:*:*:abc123/*", ARN));
-        assert!(arn_matches("arn:aws:execute-api:us-east-1:000000000000:abc123/Prod/GET/books/?", ARN));
-        assert!(!arn_matches("arn:aws:execute-api:us-east-1:000000000000:abc123/Prod/GET/books", ARN));
+        assert!(arn_matches(
+            "arn:aws:execute-api:us-east-1:000000000000:abc123/Prod/GET/books/?",
+            ARN
+        ));
+        assert!(!arn_matches(
+            "arn:aws:execute-api:us-east-1:000000000000:abc123/Prod/GET/books",
+            ARN
+        ));
     }
 }

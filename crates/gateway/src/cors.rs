@@ -51,7 +51,11 @@ fn text(value: &Value) -> Option<String> {
 fn list(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items.iter().filter_map(text).collect(),
-        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -126,7 +130,9 @@ impl HttpCors {
                 allow_methods: list(object.get("AllowMethods")),
                 allow_headers: list(object.get("AllowHeaders")),
                 expose_headers: list(object.get("ExposeHeaders")),
-                max_age: object.get("MaxAge").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())),
+                max_age: object
+                    .get("MaxAge")
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())),
                 allow_credentials: object
                     .get("AllowCredentials")
                     .is_some_and(|v| v == &Value::Bool(true) || v.as_str() == Some("true")),
@@ -138,7 +144,11 @@ impl HttpCors {
     fn origin_allowed(&self, origin: &str) -> Option<String> {
         if self.allow_origins.iter().any(|o| o == "*") {
             // With credentials a wildcard cannot be echoed as `*`.
-            return Some(if self.allow_credentials { origin.to_string() } else { "*".to_string() });
+            return Some(if self.allow_credentials {
+                origin.to_string()
+            } else {
+                "*".to_string()
+            });
         }
         self.allow_origins
             .iter()
@@ -189,7 +199,9 @@ impl HttpCors {
             .headers
             .retain(|(name, _)| !name.to_ascii_lowercase().starts_with("access-control-"));
         let Some(origin) = origin else { return };
-        let Some(allowed) = self.origin_allowed(origin) else { return };
+        let Some(allowed) = self.origin_allowed(origin) else {
+            return;
+        };
         reply.set_header("Access-Control-Allow-Origin", allowed);
         if !self.expose_headers.is_empty() {
             reply.set_header("Access-Control-Expose-Headers", self.expose_headers.join(","));
@@ -221,7 +233,10 @@ mod tests {
         assert_eq!(reply.status, 200);
         assert_eq!(reply.header("access-control-allow-origin"), Some("https://example.com"));
         assert_eq!(reply.header("access-control-allow-methods"), Some("GET,POST,OPTIONS"));
-        assert_eq!(reply.header("access-control-allow-headers"), Some("Content-Type,Authorization"));
+        assert_eq!(
+            reply.header("access-control-allow-headers"),
+            Some("Content-Type,Authorization")
+        );
         assert_eq!(reply.header("access-control-max-age"), Some("600"));
         let simple = RestCors::from_sam(&json!("'*'")).unwrap_or_default();
         let reply = simple.preflight(&["POST".to_string(), "GET".to_string()]);
@@ -241,16 +256,24 @@ mod tests {
         .unwrap_or_default();
         let allowed = cors.preflight("https://app.example.com", Some("content-type"));
         assert_eq!(allowed.status, 204);
-        assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example.com"));
+        assert_eq!(
+            allowed.header("access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
         assert_eq!(allowed.header("access-control-allow-methods"), Some("GET,POST"));
         assert_eq!(allowed.header("access-control-max-age"), Some("300"));
         let refused = cors.preflight("https://evil.example.com", None);
         assert_eq!(refused.status, 204);
         assert_eq!(refused.header("access-control-allow-origin"), None);
         let mut reply = Reply::json(200, "{}");
-        reply.headers.push(("Access-Control-Allow-Origin".to_string(), "*".to_string()));
+        reply
+            .headers
+            .push(("Access-Control-Allow-Origin".to_string(), "*".to_string()));
         cors.apply(Some("https://app.example.com"), &mut reply);
-        assert_eq!(reply.header("access-control-allow-origin"), Some("https://app.example.com"));
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
         assert_eq!(reply.header("access-control-expose-headers"), Some("x-request-id"));
         let mut other = Reply::json(200, "{}");
         cors.apply(Some("https://evil.example.com"), &mut other);

@@ -56,7 +56,9 @@ pub fn title_case(name: &str) -> String {
     out
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// `03/Dec/2026:07:25:40 +0000` (requestContext.requestTime / time).
 pub fn request_time(epoch_ms: u64) -> String {

@@ -104,7 +104,10 @@ pub fn v1(request: &Incoming<'_>, http_api: bool) -> Value {
     };
     let domain = request.domain();
     let domain_prefix = domain.split('.').next().unwrap_or("").to_string();
-    let user_agent = request.header("user-agent").map(|v| Value::String(v.to_string())).unwrap_or(Value::Null);
+    let user_agent = request
+        .header("user-agent")
+        .map(|v| Value::String(v.to_string()))
+        .unwrap_or(Value::Null);
     let mut context = json!({
         "accountId": request.account,
         "apiId": request.api_id,
@@ -284,9 +287,17 @@ pub fn http_api_body_is_text(content_type: Option<&str>, body: &[u8]) -> bool {
     let Some(content_type) = content_type else { return true };
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     media.starts_with("text/")
-        || ["json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "graphql", "csv"]
-            .iter()
-            .any(|kind| media.contains(kind))
+        || [
+            "json",
+            "xml",
+            "javascript",
+            "x-www-form-urlencoded",
+            "yaml",
+            "graphql",
+            "csv",
+        ]
+        .iter()
+        .any(|kind| media.contains(kind))
 }
 
 #[cfg(test)]
@@ -351,10 +362,16 @@ mod tests {
         incoming.stage = "Prod";
         let rest = v1(&incoming, false);
         assert_eq!(rest["queryStringParameters"]["tag"], "urgent");
-        assert_eq!(rest["multiValueQueryStringParameters"]["tag"], json!(["important", "urgent"]));
+        assert_eq!(
+            rest["multiValueQueryStringParameters"]["tag"],
+            json!(["important", "urgent"])
+        );
         assert_eq!(rest["headers"]["Cookie"], "session=abc123; theme=dark");
         assert_eq!(rest["headers"]["Accept"], "application/json");
-        assert_eq!(rest["multiValueHeaders"]["Accept"], json!(["text/html", "application/json"]));
+        assert_eq!(
+            rest["multiValueHeaders"]["Accept"],
+            json!(["text/html", "application/json"])
+        );
         assert_eq!(rest["pathParameters"]["userId"], "a%20b");
         assert_eq!(rest["body"], Value::Null);
         assert_eq!(rest["requestContext"]["path"], "/Prod/test9/api/users/123/orders");

@@ -195,7 +195,8 @@ impl Gateway {
 
     fn route<'a>(&'a self, method: &str, raw_path: &str, headers: &[(String, String)]) -> Outcome<'a> {
         let origin = header(headers, "origin");
-        let preflight = method == "OPTIONS" && origin.is_some() && header(headers, "access-control-request-method").is_some();
+        let preflight =
+            method == "OPTIONS" && origin.is_some() && header(headers, "access-control-request-method").is_some();
         // HTTP APIs with CORS answer preflights themselves, before routing.
         if preflight
             && let Some(api) = self.apis.iter().find(|a| a.config.http_cors.is_some())
@@ -258,7 +259,12 @@ impl Gateway {
         let headers: Vec<(String, String)> = request
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let declared = header(&headers, "content-length").and_then(|v| v.parse::<u64>().ok());
         let body = if declared.is_some_and(|l| l > REQUEST_BYTES_MAX as u64) {
@@ -270,7 +276,11 @@ impl Gateway {
             }
         };
         let (reply, function, api_name) = match body {
-            None => (Reply::json(413, r#"{"message":"Request Entity Too Large"}"#), None, None),
+            None => (
+                Reply::json(413, r#"{"message":"Request Entity Too Large"}"#),
+                None,
+                None,
+            ),
             Some(body) => {
                 let source_ip = peer.ip().to_string();
                 let context = RequestParts {
@@ -436,7 +446,9 @@ impl Gateway {
                             403,
                             r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#,
                         ),
-                        ApiKind::Rest => Reply::json(403, r#"{"Message":"User is not authorized to access this resource"}"#),
+                        ApiKind::Rest => {
+                            Reply::json(403, r#"{"Message":"User is not authorized to access this resource"}"#)
+                        }
                         ApiKind::Http => Reply::json(403, r#"{"message":"Forbidden"}"#),
                     };
                 }
@@ -444,9 +456,10 @@ impl Gateway {
                     return match api.kind {
                         ApiKind::Rest => {
                             let mut reply = Reply::json(500, r#"{"message": null}"#);
-                            reply
-                                .headers
-                                .push(("x-amzn-ErrorType".to_string(), "AuthorizerConfigurationException".to_string()));
+                            reply.headers.push((
+                                "x-amzn-ErrorType".to_string(),
+                                "AuthorizerConfigurationException".to_string(),
+                            ));
                             reply
                         }
                         ApiKind::Http => response::http_internal_error(),
@@ -475,9 +488,10 @@ impl Gateway {
                 return match api.kind {
                     ApiKind::Rest => {
                         let mut reply = Reply::json(504, r#"{"message": "Endpoint request timed out"}"#);
-                        reply
-                            .headers
-                            .push(("x-amzn-ErrorType".to_string(), "InternalServerErrorException".to_string()));
+                        reply.headers.push((
+                            "x-amzn-ErrorType".to_string(),
+                            "InternalServerErrorException".to_string(),
+                        ));
                         reply
                     }
                     ApiKind::Http => Reply::json(503, r#"{"message":"Service Unavailable"}"#),
@@ -486,7 +500,12 @@ impl Gateway {
         };
         match flavor {
             Flavor::HttpV2 => response::from_v2(&payload),
-            _ => response::from_v1(&payload, flavor, &api.binary_media_types, header(request.headers, "accept")),
+            _ => response::from_v1(
+                &payload,
+                flavor,
+                &api.binary_media_types,
+                header(request.headers, "accept"),
+            ),
         }
     }
 
@@ -504,7 +523,9 @@ impl Gateway {
                 payload,
                 ..Call::default()
             };
-            lambda.invoke(&function, None, InvocationType::RequestResponse, call).await
+            lambda
+                .invoke(&function, None, InvocationType::RequestResponse, call)
+                .await
         });
         match tokio::time::timeout(timeout, task).await {
             Err(_) => Invocation::TimedOut,
@@ -515,7 +536,13 @@ impl Gateway {
         }
     }
 
-    async fn authorize(&self, authorizer: &Authorizer, request: &Incoming<'_>, method_arn: &str, flavor: Flavor) -> Decision {
+    async fn authorize(
+        &self,
+        authorizer: &Authorizer,
+        request: &Incoming<'_>,
+        method_arn: &str,
+        flavor: Flavor,
+    ) -> Decision {
         if let Kind::NotChecked(_) = authorizer.kind {
             return Decision::Allow(Value::Null);
         }
@@ -553,7 +580,10 @@ impl Gateway {
         }
         let cache_key = identity.join("\u{1f}");
         let cacheable = !identity.is_empty();
-        let answer = match cacheable.then(|| self.cache.get(&authorizer.name, &cache_key)).flatten() {
+        let answer = match cacheable
+            .then(|| self.cache.get(&authorizer.name, &cache_key))
+            .flatten()
+        {
             Some(answer) => answer,
             None => {
                 let event = authorizer_event(authorizer, request, method_arn, &identity, flavor);
@@ -589,7 +619,8 @@ impl Gateway {
                     return Decision::Error;
                 };
                 if cacheable {
-                    self.cache.put(&authorizer.name, &cache_key, answer.clone(), authorizer.ttl);
+                    self.cache
+                        .put(&authorizer.name, &cache_key, answer.clone(), authorizer.ttl);
                 }
                 answer
             }
@@ -599,7 +630,13 @@ impl Gateway {
 }
 
 /// The event an authorizer function receives.
-fn authorizer_event(authorizer: &Authorizer, request: &Incoming<'_>, method_arn: &str, identity: &[String], flavor: Flavor) -> Value {
+fn authorizer_event(
+    authorizer: &Authorizer,
+    request: &Incoming<'_>,
+    method_arn: &str,
+    identity: &[String],
+    flavor: Flavor,
+) -> Value {
     match &authorizer.kind {
         Kind::RestToken { .. } => json!({
             "type": "TOKEN",
@@ -672,9 +709,10 @@ fn candidate_paths(api: &ApiConfig, raw_path: &str) -> Vec<String> {
 
 fn missing_authentication_token() -> Reply {
     let mut reply = Reply::json(403, r#"{"message":"Missing Authentication Token"}"#);
-    reply
-        .headers
-        .push(("x-amzn-ErrorType".to_string(), "MissingAuthenticationTokenException".to_string()));
+    reply.headers.push((
+        "x-amzn-ErrorType".to_string(),
+        "MissingAuthenticationTokenException".to_string(),
+    ));
     reply
 }
 

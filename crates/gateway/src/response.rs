@@ -43,9 +43,10 @@ impl Reply {
 /// REST API's answer to a failed or malformed integration.
 pub fn rest_internal_error() -> Reply {
     let mut reply = Reply::json(502, r#"{"message": "Internal server error"}"#);
-    reply
-        .headers
-        .push(("x-amzn-ErrorType".to_string(), "InternalServerErrorException".to_string()));
+    reply.headers.push((
+        "x-amzn-ErrorType".to_string(),
+        "InternalServerErrorException".to_string(),
+    ));
     reply
 }
 
@@ -153,8 +154,12 @@ pub fn from_v1(payload: &[u8], flavor: Flavor, binary_media_types: &[String], ac
             // response's own Content-Type); otherwise the client gets the base64 text.
             Flavor::Rest => {
                 accept.is_some_and(|a| {
-                    a.split(',').next().is_some_and(|first| media_type_matches(first, binary_media_types))
-                }) || content_type.as_deref().is_some_and(|c| media_type_matches(c, binary_media_types))
+                    a.split(',')
+                        .next()
+                        .is_some_and(|first| media_type_matches(first, binary_media_types))
+                }) || content_type
+                    .as_deref()
+                    .is_some_and(|c| media_type_matches(c, binary_media_types))
             }
             _ => true,
         };
@@ -296,7 +301,10 @@ mod tests {
                 flavor: Flavor::Rest,
                 status: 502,
                 body: r#"{"message": "Internal server error"}"#,
-                headers: &[("Content-Type", "application/json"), ("x-amzn-ErrorType", "InternalServerErrorException")],
+                headers: &[
+                    ("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", "InternalServerErrorException"),
+                ],
             },
             Case {
                 output: r#"{"statusCode":0,"body":"x"}"#,
@@ -330,14 +338,49 @@ mod tests {
     #[test]
     fn v2_results_map_as_recorded() {
         let cases: &[(&str, u16, &str, &str)] = &[
-            (r#"{"statusCode":201,"body":"{\"message\":\"Created\"}"}"#, 201, r#"{"message":"Created"}"#, "text/plain; charset=utf-8"),
-            (r#"{"statusCode":200,"body":"eyJtZXNzYWdlIjoiSGVsbG8sIEFQSSBHYXRld2F5IHYyISJ9","isBase64Encoded":true}"#, 200, r#"{"message":"Hello, API Gateway v2!"}"#, "text/plain; charset=utf-8"),
-            (r#"{"statusCode":201,"body":"{\"key\":\"value\"}","headers":{"Content-Type":"application/xml"}}"#, 201, r#"{"key":"value"}"#, "application/xml"),
+            (
+                r#"{"statusCode":201,"body":"{\"message\":\"Created\"}"}"#,
+                201,
+                r#"{"message":"Created"}"#,
+                "text/plain; charset=utf-8",
+            ),
+            (
+                r#"{"statusCode":200,"body":"eyJtZXNzYWdlIjoiSGVsbG8sIEFQSSBHYXRld2F5IHYyISJ9","isBase64Encoded":true}"#,
+                200,
+                r#"{"message":"Hello, API Gateway v2!"}"#,
+                "text/plain; charset=utf-8",
+            ),
+            (
+                r#"{"statusCode":201,"body":"{\"key\":\"value\"}","headers":{"Content-Type":"application/xml"}}"#,
+                201,
+                r#"{"key":"value"}"#,
+                "application/xml",
+            ),
             (r#""test""#, 200, "test", "application/json"),
-            (r#""Special \"quoted\" text""#, 200, r#"Special "quoted" text"#, "application/json"),
-            (r#"{"message":"no status code"}"#, 200, r#"{"message":"no status code"}"#, "application/json"),
-            (r#"{"statusCode": 200.5, "body": "Hello"}"#, 500, r#"{"message":"Internal Server Error"}"#, "application/json"),
-            ("not json", 500, r#"{"message":"Internal Server Error"}"#, "application/json"),
+            (
+                r#""Special \"quoted\" text""#,
+                200,
+                r#"Special "quoted" text"#,
+                "application/json",
+            ),
+            (
+                r#"{"message":"no status code"}"#,
+                200,
+                r#"{"message":"no status code"}"#,
+                "application/json",
+            ),
+            (
+                r#"{"statusCode": 200.5, "body": "Hello"}"#,
+                500,
+                r#"{"message":"Internal Server Error"}"#,
+                "application/json",
+            ),
+            (
+                "not json",
+                500,
+                r#"{"message":"Internal Server Error"}"#,
+                "application/json",
+            ),
         ];
         for (output, status, body, content_type) in cases {
             let reply = from_v2(output.as_bytes());
@@ -357,7 +400,8 @@ mod tests {
 
     #[test]
     fn rest_decodes_base64_only_for_binary_media_types() {
-        let output = br#"{"statusCode":200,"headers":{"Content-Type":"image/png"},"body":"AQIDBAU=","isBase64Encoded":true}"#;
+        let output =
+            br#"{"statusCode":200,"headers":{"Content-Type":"image/png"},"body":"AQIDBAU=","isBase64Encoded":true}"#;
         let as_text = from_v1(output, Flavor::Rest, &[], None);
         assert_eq!(as_text.body, Bytes::from_static(b"AQIDBAU="));
         let binary = from_v1(output, Flavor::Rest, &["image/png".to_string()], None);

@@ -11,6 +11,11 @@ pub enum Segment {
     Greedy(String),
 }
 
+/// Path parameters as (name, raw value) pairs.
+pub type Parameters = Vec<(String, String)>;
+/// Specificity per segment: 0 static, 1 parameter, 2 greedy; lower sorts first.
+pub type Rank = Vec<u8>;
+
 /// A route's path, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern {
@@ -39,7 +44,11 @@ impl Pattern {
             })
             .collect();
         Pattern {
-            text: if path.starts_with('/') { path.to_string() } else { format!("/{path}") },
+            text: if path.starts_with('/') {
+                path.to_string()
+            } else {
+                format!("/{path}")
+            },
             segments,
             trailing_slash,
         }
@@ -47,7 +56,7 @@ impl Pattern {
 
     /// Matches the request path's raw (still percent-encoded) segments; returns the path
     /// parameters (raw values) and a rank, lower being more specific.
-    pub fn matches(&self, raw_segments: &[&str], trailing_slash: bool) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+    pub fn matches(&self, raw_segments: &[&str], trailing_slash: bool) -> Option<(Parameters, Rank)> {
         let mut parameters = Vec::new();
         let mut rank = Vec::with_capacity(self.segments.len());
         for (index, segment) in self.segments.iter().enumerate() {
@@ -135,7 +144,9 @@ pub fn match_rest<T: Clone>(entries: &[Entry<T>], method: &str, path: &str) -> M
             best = Some((rank, &entry.pattern));
         }
     }
-    let Some((_, resource)) = best else { return Match::NotFound };
+    let Some((_, resource)) = best else {
+        return Match::NotFound;
+    };
     let on_resource = entries.iter().filter(|e| e.pattern.text == resource.text);
     let chosen = on_resource
         .clone()
@@ -183,7 +194,7 @@ pub fn rest_resource_methods<T>(entries: &[Entry<T>], path: &str) -> Option<Vec<
 /// (exact before ANY on equal paths), else `$default`.
 pub fn match_http<T: Clone>(entries: &[Entry<T>], method: &str, path: &str) -> Match<T> {
     let (segments, trailing) = split_path(path);
-    let mut best: Option<((Vec<u8>, u8), &Entry<T>, Vec<(String, String)>)> = None;
+    let mut best: Option<((Rank, u8), &Entry<T>, Parameters)> = None;
     for entry in entries.iter().filter(|e| !e.default_route) {
         let method_rank = if entry.method == method {
             0
@@ -245,13 +256,22 @@ mod tests {
             entry("ANY", "/{proxy+}", "proxy"),
             entry("GET", "/", "root"),
         ];
-        let cases: &[(&str, &str, Option<(&str, &[(&str, &str)])>)] = &[
+        type Expected = Option<(&'static str, &'static [(&'static str, &'static str)])>;
+        let cases: &[(&str, &str, Expected)] = &[
             ("GET", "/books", Some(("list", &[]))),
             ("POST", "/books", Some(("create", &[]))),
             ("GET", "/books/42", Some(("get", &[("id", "42")]))),
             ("GET", "/books/new", Some(("new", &[]))),
-            ("DELETE", "/books/7/pages/3", Some(("page", &[("id", "7"), ("page", "3")]))),
-            ("GET", "/authors/1/books", Some(("proxy", &[("proxy", "authors/1/books")]))),
+            (
+                "DELETE",
+                "/books/7/pages/3",
+                Some(("page", &[("id", "7"), ("page", "3")])),
+            ),
+            (
+                "GET",
+                "/authors/1/books",
+                Some(("proxy", &[("proxy", "authors/1/books")])),
+            ),
             ("GET", "/", Some(("root", &[]))),
             ("GET", "/Books", Some(("proxy", &[("proxy", "Books")]))),
             ("GET", "/books/", Some(("proxy", &[("proxy", "books/")]))),
@@ -260,7 +280,13 @@ mod tests {
         for &(method, path, expected) in cases {
             let got = found(match_rest(&routes, method, path));
             let expected = expected.map(|(target, params)| {
-                (target, params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())
+                (
+                    target,
+                    params
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect::<Vec<_>>(),
+                )
             });
             assert_eq!(got, expected, "{method} {path}");
         }
@@ -296,7 +322,11 @@ mod tests {
             ("GET", "/nothing", "default"),
         ];
         for (method, path, expected) in cases {
-            assert_eq!(found(match_http(&routes, method, path)).map(|f| f.0), Some(*expected), "{method} {path}");
+            assert_eq!(
+                found(match_http(&routes, method, path)).map(|f| f.0),
+                Some(*expected),
+                "{method} {path}"
+            );
         }
         let without_default: Vec<_> = routes.into_iter().filter(|r| !r.default_route).collect();
         assert_eq!(match_http(&without_default, "GET", "/nothing"), Match::NotFound);

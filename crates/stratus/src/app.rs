@@ -254,3 +254,156 @@ pub async fn create_tables(app: &App, engine: &Engine) -> Result<Vec<String>> {
     }
     Ok(notes)
 }
+
+/// The gateway's view of the template's APIs: routes with physical function names, CORS,
+/// binary media types and Lambda authorizers.
+pub fn gateway_apis(app: &App) -> (Vec<stratus_gateway::ApiConfig>, Vec<String>) {
+    use stratus_gateway::authorizer::{Authorizer, Kind, Source};
+    use stratus_gateway::cors::{HttpCors, RestCors};
+    use stratus_gateway::{ApiConfig, ApiKind, RouteConfig};
+    use stratus_template::model::ApiKind as ModelKind;
+
+    let mut notes = Vec::new();
+    let mut apis = Vec::new();
+    for api in app.apis.values() {
+        let kind = match api.kind {
+            ModelKind::Rest => ApiKind::Rest,
+            ModelKind::Http => ApiKind::Http,
+        };
+        let routes: Vec<RouteConfig> = app
+            .routes
+            .iter()
+            .filter(|r| r.api == api.logical_id)
+            .map(|r| RouteConfig {
+                method: r.method.to_ascii_uppercase(),
+                path: r.path.clone(),
+                function: app
+                    .functions
+                    .get(&r.function)
+                    .map(|f| f.name.clone())
+                    .unwrap_or_else(|| r.function.clone()),
+                payload_version: r.payload_version.clone(),
+                authorizer: r.authorizer.clone(),
+            })
+            .collect();
+        let mut authorizers = std::collections::BTreeMap::new();
+        let auth = api.auth.as_ref();
+        if let Some(serde_json::Value::Object(declared)) = auth.and_then(|a| a.get("Authorizers")) {
+            for (name, definition) in declared {
+                let identity = definition.get("Identity");
+                let list = |key: &str| -> Vec<String> {
+                    identity
+                        .and_then(|i| i.get(key))
+                        .and_then(|v| v.as_array())
+                        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default()
+                };
+                let mut sources: Vec<Source> = list("Headers")
+                    .into_iter()
+                    .map(|h| Source::Header(h.to_ascii_lowercase()))
+                    .collect();
+                sources.extend(list("QueryStrings").into_iter().map(Source::Query));
+                if let Some(serde_json::Value::String(source)) = definition.get("IdentitySource") {
+                    sources.extend(source.split(',').map(|s| Source::parse(s.trim())));
+                }
+                let ttl = identity
+                    .and_then(|i| i.get("ReauthorizeEvery"))
+                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                    .unwrap_or(300);
+                let function = definition
+                    .get("FunctionArn")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                let kind_of = match (kind, &function) {
+                    (_, None) => {
+                        let what = if definition.get("JwtConfiguration").is_some() {
+                            "JWT"
+                        } else if definition.get("UserPoolArn").is_some() {
+                            "Cognito"
+                        } else {
+                            "non-Lambda"
+                        };
+                        notes.push(format!(
+                            "API {}: the {what} authorizer {name} is not checked locally (requests pass)",
+                            api.logical_id
+                        ));
+                        Kind::NotChecked(what.to_string())
+                    }
+                    (ApiKind::Rest, Some(_)) => {
+                        let payload = definition
+                            .get("FunctionPayloadType")
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("TOKEN");
+                        if payload.eq_ignore_ascii_case("REQUEST") {
+                            Kind::RestRequest
+                        } else {
+                            Kind::RestToken {
+                                header: identity
+                                    .and_then(|i| i.get("Header"))
+                                    .and_then(|v| v.as_str())
+                                    .unwrap_or("Authorization")
+                                    .to_string(),
+                                validation: identity
+                                    .and_then(|i| i.get("ValidationExpression"))
+                                    .and_then(|v| v.as_str())
+                                    .map(str::to_string),
+                            }
+                        }
+                    }
+                    (ApiKind::Http, Some(_)) => Kind::HttpLambda {
+                        payload_version: definition
+                            .get("AuthorizerPayloadFormatVersion")
+                            .map(|v| match v {
+                                serde_json::Value::Number(n) => format!("{:.1}", n.as_f64().unwrap_or(2.0)),
+                                other => other.as_str().unwrap_or("2.0").to_string(),
+                            })
+                            .unwrap_or_else(|| "2.0".to_string()),
+                        simple_responses: definition
+                            .get("EnableSimpleResponses")
+                            .is_some_and(|v| v == &serde_json::Value::Bool(true)),
+                    },
+                };
+                authorizers.insert(
+                    name.clone(),
+                    Authorizer {
+                        name: name.clone(),
+                        function: function.unwrap_or_default(),
+                        kind: kind_of,
+                        identity_sources: sources,
+                        ttl: Duration::from_secs(ttl),
+                    },
+                );
+            }
+        }
+        let default_authorizer = auth
+            .and_then(|a| a.get("DefaultAuthorizer"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let uses_iam = routes.iter().any(|r| r.authorizer.as_deref() == Some("AWS_IAM"))
+            || default_authorizer.as_deref() == Some("AWS_IAM");
+        if uses_iam {
+            notes.push(format!(
+                "API {}: AWS_IAM authorization on routes is not checked yet (requests pass)",
+                api.logical_id
+            ));
+        }
+        let (rest_cors, http_cors) = match (kind, &api.cors) {
+            (ApiKind::Rest, Some(cors)) => (RestCors::from_sam(cors), None),
+            (ApiKind::Http, Some(cors)) => (None, HttpCors::from_sam(cors)),
+            _ => (None, None),
+        };
+        apis.push(ApiConfig {
+            logical_id: api.logical_id.clone(),
+            id: api.id.clone(),
+            kind,
+            stage: api.stage.clone(),
+            rest_cors,
+            http_cors,
+            binary_media_types: api.binary_media_types.clone(),
+            routes,
+            authorizers,
+            default_authorizer,
+        });
+    }
+    (apis, notes)
+}

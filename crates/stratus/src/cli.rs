@@ -108,6 +108,14 @@ pub struct ValidateArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// `[Function] line` and one access line per request.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum IamMode {
     /// Refuse what AWS would refuse (not available yet).
     Enforce,
@@ -138,9 +146,19 @@ pub struct StartArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,
-    /// Port of the API gateway (used in a later release).
+    /// Port of the API gateway (every API of the template, and the frontend).
     #[arg(long, default_value_t = 3000)]
     pub api_port: u16,
+    /// Serve a static frontend from DIR on the API port (default: the template's
+    /// `Metadata.Stratus.Frontend`).
+    #[arg(long = "static", value_name = "DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Run no Lambda authorizer: every request reaches its function.
+    #[arg(long)]
+    pub disable_authorizer: bool,
+    /// How function logs and access logs are printed.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// Port of the AWS endpoint (DynamoDB, …).
     #[arg(long, default_value_t = 4566)]
     pub aws_port: u16,

@@ -23,7 +23,7 @@ use stratus_storage::{MemoryStore, RedbStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::cli::{Cli, Command, FunctionOptions, IamMode, StartArgs, TemplateOptions};
+use crate::cli::{Cli, Command, FunctionOptions, IamMode, LogFormat, StartArgs, TemplateOptions};
 
 /// The account id of the local administrator and everything Stratus creates.
 pub const ACCOUNT_ID: &str = "000000000000";
@@ -120,13 +120,61 @@ pub fn lambda_options(
 
 /// Prints function log lines as `[FunctionName] text`, on stdout or stderr.
 pub fn terminal_sink(to_stderr: bool) -> LogSink {
+    log_sink(to_stderr, LogFormat::Text)
+}
+
+fn log_sink(to_stderr: bool, format: LogFormat) -> LogSink {
     Arc::new(move |line: &LogLine| {
-        let text = format!("[{}] {}\n", line.function, line.text);
+        let text = match format {
+            LogFormat::Text => format!("[{}] {}\n", line.function, line.text),
+            LogFormat::Json => format!(
+                "{}\n",
+                serde_json::json!({
+                    "type": "log",
+                    "time": stratus_lambda::ids::iso_timestamp(line.time_ms),
+                    "function": &*line.function,
+                    "requestId": line.request_id.as_deref(),
+                    "message": line.text,
+                })
+            ),
+        };
         if to_stderr {
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
         } else {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
         }
+    })
+}
+
+/// Prints one line per gateway request.
+fn access_log(format: LogFormat) -> stratus_gateway::AccessLog {
+    Arc::new(move |entry: &stratus_gateway::AccessEntry| {
+        let text = match format {
+            LogFormat::Text => format!(
+                "[gateway] {} {} {} {:.2} ms {} {}\n",
+                entry.method,
+                entry.path,
+                entry.status,
+                entry.latency.as_secs_f64() * 1000.0,
+                entry.function.as_deref().unwrap_or("-"),
+                entry.request_id
+            ),
+            LogFormat::Json => format!(
+                "{}\n",
+                serde_json::json!({
+                    "type": "access",
+                    "time": stratus_lambda::ids::iso_timestamp(stratus_lambda::logs::now_ms()),
+                    "method": entry.method,
+                    "path": entry.path,
+                    "status": entry.status,
+                    "latencyMs": (entry.latency.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+                    "function": entry.function,
+                    "api": entry.api,
+                    "requestId": entry.request_id,
+                })
+            ),
+        };
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
     })
 }
 
@@ -184,13 +232,54 @@ fn start(args: StartArgs) -> Result<()> {
             format!("http://{bound}"),
             &args.function_options,
             Arc::clone(&credentials),
-            terminal_sink(false),
+            log_sink(false, args.log_format),
         );
         let lambda = Lambda::start(options, functions.clone())
             .with_context(|| format!("cannot prepare the runtime files in {}", cache.display()))?;
         let endpoint = Arc::new(AwsEndpoint::new(Arc::clone(&engine), Arc::clone(&lambda)));
         let (stop, stopping) = watch::channel(false);
-        let server = tokio::spawn(stratus_aws::serve(listener, endpoint, stopping));
+        let server = tokio::spawn(stratus_aws::serve(listener, endpoint, stopping.clone()));
+
+        // The gateway: the template's APIs and the frontend on the API port.
+        let (apis, api_notes) = match &app {
+            Some(app) => app::gateway_apis(app),
+            None => (Vec::new(), Vec::new()),
+        };
+        notes.extend(api_notes);
+        let static_dir = args
+            .static_dir
+            .clone()
+            .or_else(|| app.as_ref().and_then(|a| a.frontend.clone()));
+        if let Some(dir) = &static_dir
+            && !dir.is_dir()
+        {
+            bail!("the static folder {} does not exist", dir.display());
+        }
+        let gateway_address = SocketAddr::new(args.host, args.api_port);
+        let serve_gateway = app.is_some() || static_dir.is_some();
+        let mut gateway_server = None;
+        let mut gateway_bound = None;
+        let mut route_lines = Vec::new();
+        if serve_gateway {
+            let gateway_listener = TcpListener::bind(gateway_address).await.with_context(|| {
+                format!("cannot listen on {gateway_address} for the APIs (is another Stratus running? use --api-port)")
+            })?;
+            let bound = gateway_listener.local_addr().unwrap_or(gateway_address);
+            let mut config = stratus_gateway::GatewayConfig::new(apis);
+            config.static_dir = static_dir.clone();
+            config.account = ACCOUNT_ID.to_string();
+            config.region = args.region.clone();
+            config.authorizers_enabled = !args.disable_authorizer;
+            config.access_log = Some(access_log(args.log_format));
+            let gateway = Arc::new(stratus_gateway::Gateway::new(config, Arc::clone(&lambda)));
+            route_lines = gateway.describe_routes();
+            gateway_server = Some(tokio::spawn(stratus_gateway::serve(
+                gateway_listener,
+                gateway,
+                stopping,
+            )));
+            gateway_bound = Some(bound);
+        }
 
         println!("Stratus {}", env!("CARGO_PKG_VERSION"));
         println!(
@@ -203,6 +292,26 @@ fn start(args: StartArgs) -> Result<()> {
             println!("  Data          {}", data_dir(&args).display());
         }
         println!("  IAM           off (requests need a SigV4-shaped Authorization header; nothing is verified)");
+        if let Some(bound) = gateway_bound {
+            println!("  API           http://{bound}");
+            if let Some(dir) = &static_dir {
+                println!("  Frontend      http://{bound}/  (files from {})", dir.display());
+            }
+            // Like `sam local start-api`: each route once per function, with its methods.
+            let mut mounted: Vec<(String, String, Vec<String>)> = Vec::new();
+            for (_, method, path, function) in &route_lines {
+                match mounted.iter_mut().find(|(f, p, _)| f == function && p == path) {
+                    Some((_, _, methods)) => methods.push(method.clone()),
+                    None => mounted.push((function.clone(), path.clone(), vec![method.clone()])),
+                }
+            }
+            for (function, path, methods) in mounted {
+                println!(
+                    "    Mounting {function} at http://{bound}{path} [{}]",
+                    methods.join(", ")
+                );
+            }
+        }
         if let Some(app) = &app {
             println!("  Template      {}", app.template.display());
             if !functions.is_empty() {
@@ -233,6 +342,9 @@ fn start(args: StartArgs) -> Result<()> {
         eprintln!("stratus: stopping");
         let _ = stop.send(true);
         let _ = server.await;
+        if let Some(gateway_server) = gateway_server {
+            let _ = gateway_server.await;
+        }
         lambda.shutdown().await;
         if discovery_written {
             let _ = std::fs::remove_file(&discovery);

@@ -576,6 +576,32 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
         ..App::default()
     };
 
+    // `Metadata: {Stratus: {Frontend: folder}}` names the static frontend served beside the API.
+    if let Some(frontend) = root
+        .get("Metadata")
+        .and_then(|m| m.get("Stratus"))
+        .and_then(|s| s.get("Frontend"))
+    {
+        match &frontend.value {
+            Value::String(folder) => {
+                let path = base.join(folder);
+                if !path.is_dir() {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            &frontend.location,
+                            format!("the frontend folder {folder} does not exist"),
+                        )
+                        .with_hint("Metadata.Stratus.Frontend is relative to the template's folder"),
+                    );
+                }
+                app.frontend = Some(path);
+            }
+            _ => diagnostics.push(
+                Diagnostic::error(&frontend.location, "Metadata.Stratus.Frontend must be a folder name")
+                    .with_hint("for example `Frontend: frontend`"),
+            ),
+        }
+    }
     let mut described_apis: Vec<(String, Node, &str)> = Vec::new();
     for (logical_id, resource) in &declared {
         let global_section = match resource.kind.as_str() {

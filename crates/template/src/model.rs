@@ -17,6 +17,8 @@ pub struct App {
     pub tables: BTreeMap<String, Table>,
     pub apis: BTreeMap<String, Api>,
     pub routes: Vec<Route>,
+    /// The static frontend folder (`Metadata.Stratus.Frontend`), served on the API port.
+    pub frontend: Option<PathBuf>,
     /// Layer versions by the ARN functions name them with (`…:layer:NAME:1`).
     pub layers: BTreeMap<String, Layer>,
     /// Resources kept in the model but not run locally.

@@ -61,6 +61,9 @@ pub fn render(app: &App) -> String {
             let _ = writeln!(out, "  event {} ({}): {}", event.name, event.kind, event.properties);
         }
     }
+    if let Some(frontend) = &app.frontend {
+        let _ = writeln!(out, "frontend: folder {}", relative(app, frontend));
+    }
     for layer in app.layers.values() {
         let content = match &layer.content {
             Code::Directory(path) => format!("folder {}", relative(app, path)),
