@@ -14,6 +14,8 @@ use crate::process::is_executable;
 const PYTHON_BOOTSTRAP: &str = include_str!("../runtimes/python/bootstrap.py");
 /// Stratus's runtime interface client for `nodejsNN.x`.
 const NODE_BOOTSTRAP: &str = include_str!("../runtimes/node/bootstrap.mjs");
+/// The ESM resolve hook the Node bootstrap registers (bare specifiers from `NODE_PATH`).
+const NODE_PATH_HOOKS: &str = include_str!("../runtimes/node/node_path_hooks.mjs");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
@@ -129,9 +131,15 @@ pub fn find_on_path(name: &str, path: &str) -> Option<PathBuf> {
 /// Writes the bootstraps into `cache_dir/runtimes/<digest>/` (once per content) and returns
 /// that folder.
 pub fn install_bootstraps(cache_dir: &Path) -> std::io::Result<PathBuf> {
-    let digest = fnv1a(PYTHON_BOOTSTRAP.as_bytes()) ^ fnv1a(NODE_BOOTSTRAP.as_bytes()).rotate_left(7);
+    let files = [
+        ("bootstrap.py", PYTHON_BOOTSTRAP),
+        ("bootstrap.mjs", NODE_BOOTSTRAP),
+        ("node_path_hooks.mjs", NODE_PATH_HOOKS),
+    ];
+    let digest = files.iter().fold(0u32, |digest, (_, content)| {
+        digest.rotate_left(7) ^ fnv1a(content.as_bytes())
+    });
     let dir = cache_dir.join("runtimes").join(format!("{digest:08x}"));
-    let files = [("bootstrap.py", PYTHON_BOOTSTRAP), ("bootstrap.mjs", NODE_BOOTSTRAP)];
     if files.iter().all(|(name, _)| dir.join(name).is_file()) {
         return Ok(dir);
     }

@@ -695,6 +695,20 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
     for (logical_id, properties, cors_property) in &described_apis {
         describe_api(&mut app, logical_id, properties, cors_property);
     }
+    // The implicit APIs that events create take their settings from Globals, as SAM does.
+    for (logical_id, section, cors_property) in [
+        ("ServerlessRestApi", "Api", "Cors"),
+        ("ServerlessHttpApi", "HttpApi", "CorsConfiguration"),
+    ] {
+        if app.apis.get(logical_id).is_some_and(|a| a.implicit)
+            && let Some(global) = globals.and_then(|g| g.get(section))
+        {
+            match evaluator.evaluate(global) {
+                Ok(properties) => describe_api(&mut app, logical_id, &properties, cors_property),
+                Err(error) => diagnostics.push(error),
+            }
+        }
+    }
     attach_role_policies(&declared, &evaluator, &values, &mut app, &mut diagnostics);
     raw_api_routes(&declared, &evaluator, &mut app, &mut diagnostics);
     check_route_collisions(&app, &mut diagnostics);
