@@ -61,6 +61,8 @@ pub struct RouteConfig {
     pub payload_version: String,
     /// `None`: the API's default; `Some("NONE")`: none.
     pub authorizer: Option<String>,
+    /// `TimeoutInMillis` of the integration (50 ms up to the API type's maximum).
+    pub timeout: Option<Duration>,
 }
 
 /// One API of the template.
@@ -472,10 +474,14 @@ impl Gateway {
             Flavor::Rest => event::v1(&incoming, false),
             Flavor::HttpV1 => event::v1(&incoming, true),
         };
-        let timeout = match api.kind {
+        let maximum = match api.kind {
             ApiKind::Rest => self.config.rest_timeout,
             ApiKind::Http => self.config.http_timeout,
         };
+        let timeout = route
+            .timeout
+            .map(|t| t.clamp(Duration::from_millis(50), maximum))
+            .unwrap_or(maximum);
         let payload = match self.invoke(&route.function, event, timeout).await {
             Invocation::Completed(payload) => payload,
             Invocation::Failed => {

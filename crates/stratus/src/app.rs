@@ -116,10 +116,12 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
                 continue;
             }
         };
+        // Functions run with their code folder as working directory: paths must be absolute.
+        let code_dir = absolute(&code_dir);
         let mut layer_dirs = Vec::new();
         for layer in &function.layers {
             match app.layers.get(layer).map(|l| &l.content) {
-                Some(Code::Directory(dir)) => layer_dirs.push(dir.clone()),
+                Some(Code::Directory(dir)) => layer_dirs.push(absolute(dir)),
                 _ => warnings.push(format!(
                     "function {}: layer {layer} is not a local folder in this template: left out",
                     function.logical_id
@@ -143,6 +145,17 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
         });
     }
     (configs, warnings)
+}
+
+/// `path` made absolute (and resolved, when it exists).
+pub fn absolute(path: &Path) -> PathBuf {
+    if let Ok(resolved) = path.canonicalize() {
+        return resolved;
+    }
+    match std::env::current_dir() {
+        Ok(current) if path.is_relative() => current.join(path),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Writes `InlineCode` to `cache/inline/<function>/<module>.<ext>` so it runs like a folder.
@@ -284,6 +297,7 @@ pub fn gateway_apis(app: &App) -> (Vec<stratus_gateway::ApiConfig>, Vec<String>)
                     .unwrap_or_else(|| r.function.clone()),
                 payload_version: r.payload_version.clone(),
                 authorizer: r.authorizer.clone(),
+                timeout: r.timeout_ms.map(Duration::from_millis),
             })
             .collect();
         let mut authorizers = std::collections::BTreeMap::new();

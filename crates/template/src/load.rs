@@ -1117,6 +1117,7 @@ fn describe_api(app: &mut App, logical_id: &str, properties: &Node, cors_propert
                     function,
                     payload_version,
                     authorizer: None,
+                    timeout_ms: None,
                     location: operation.location.clone(),
                 });
             }
@@ -1204,6 +1205,7 @@ fn raw_api_routes(
                     function,
                     payload_version: "1.0".to_string(),
                     authorizer: None,
+                    timeout_ms: None,
                     location,
                 });
             }
@@ -1239,6 +1241,7 @@ fn raw_api_routes(
                     function,
                     payload_version,
                     authorizer: None,
+                    timeout_ms: None,
                     location,
                 });
             }
@@ -1469,6 +1472,9 @@ fn function(
                     .and_then(|p| p.get("Auth"))
                     .and_then(|a| a.get("Authorizer"))
                     .map(plain);
+                let timeout_ms = event_properties
+                    .and_then(|p| p.get("TimeoutInMillis"))
+                    .and_then(|t| plain(t).parse::<u64>().ok());
                 app.routes.push(Route {
                     api: api_logical,
                     method: method.to_ascii_uppercase(),
@@ -1476,6 +1482,7 @@ fn function(
                     function: logical_id.to_string(),
                     payload_version,
                     authorizer,
+                    timeout_ms,
                     location: event.location.clone(),
                 });
             }

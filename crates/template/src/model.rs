@@ -129,6 +129,8 @@ pub struct Route {
     pub function: String,
     pub payload_version: String,
     pub authorizer: Option<String>,
+    /// The integration timeout (`TimeoutInMillis`), when the event sets one.
+    pub timeout_ms: Option<u64>,
     pub location: Location,
 }
 

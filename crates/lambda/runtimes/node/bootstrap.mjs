@@ -742,7 +742,9 @@ function handlerMetadata(handler) {
 
 // ESM import() ignores NODE_PATH; Stratus relies on it (dependencies, layers,
 // the AWS SDK). Registered once, before the first user ESM is imported, and
-// only if NODE_PATH is set: module.register starts a loader thread.
+// only if some NODE_PATH folder exists that ESM would not search anyway (a
+// node_modules beside the code or above it): before Node 22.15 the only way
+// is module.register, whose loader thread costs some 30-40 ms of cold start.
 let esmHookDone = false;
 async function esmNodePathHook() {
   if (esmHookDone) return;
@@ -750,8 +752,16 @@ async function esmNodePathHook() {
   const dirs = (process.env.NODE_PATH ?? '')
     .split(path.delimiter)
     .filter(Boolean)
-    .map((d) => path.resolve(d));
-  if (dirs.length === 0) return;
+    .map((d) => path.resolve(d))
+    .filter((d) => fs.existsSync(d));
+  const searched = new Set();
+  for (let d = path.resolve(process.env.LAMBDA_TASK_ROOT ?? process.cwd()); ; d = path.dirname(d)) {
+    searched.add(path.join(d, 'node_modules'));
+    if (d === path.dirname(d)) break;
+  }
+  // All folders are still searched once the hook is on: a package in one of
+  // them may import a package that is only in another.
+  if (!dirs.some((d) => !searched.has(d))) return;
   const hooksURL = new URL('./node_path_hooks.mjs', import.meta.url);
   if (typeof nodeModule.registerHooks === 'function') {
     const hooks = await import(hooksURL.href);

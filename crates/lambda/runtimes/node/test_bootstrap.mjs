@@ -110,7 +110,7 @@ class FakeRuntimeApi {
       } catch {
         json = undefined;
       }
-      const post = { url: req.url, headers: req.headers, body, json };
+      const post = { url: req.url, headers: req.headers, trailers: req.trailers, body, json };
       this.posts.push(post);
       res.writeHead(202, { 'Content-Type': 'application/json', ...(this.closeAfterPost ? { Connection: 'close' } : {}) });
       res.end('{"status":"OK"}');
@@ -404,6 +404,21 @@ test('unhandled rejection during an invoke: Runtime.UnhandledPromiseRejection, e
   });
 });
 
+test('uncaught exception during an invoke: posted as its error, exit 129', async () => {
+  const files = {
+    'index.js': `exports.handler = async () => { setTimeout(() => { throw new SyntaxError('in timer'); }, 5); return new Promise(() => {}); };`,
+  };
+  await withFunction(files, 'index.handler', {}, async (api, proc) => {
+    const r = await api.invoke({}, { id: 'unc-1' });
+    assert.equal(r.kind, 'error');
+    assert.equal(r.json.errorType, 'SyntaxError');
+    assert.equal(r.json.errorMessage, 'in timer');
+    assert.deepEqual(await proc.exited(), { code: 129, signal: null });
+    assert.match(proc.stdout, /\tunc-1\tERROR\tUncaught Exception \t\{"errorType":"SyntaxError","errorMessage":"in timer","stack":\[/);
+    assert.ok(proc.stdout.indexOf('Uncaught Exception') < proc.stdout.indexOf(SENTINEL + 'unc-1'));
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Init errors
 // ---------------------------------------------------------------------------
@@ -676,6 +691,53 @@ test('AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL', async () => {
     assert.equal(recs[1].message.errorType, 'Error');
     assert.equal(recs[1].message.errorMessage, 'bad');
     assert.equal(recs[2].message.errorMessage, 'thrown');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Response streaming (awslambda.streamifyResponse)
+// ---------------------------------------------------------------------------
+
+test('streaming handler: chunked POST in streaming mode, content type, HttpResponseStream prelude', async () => {
+  const files = {
+    'index.mjs': `export const plain = awslambda.streamifyResponse(async (event, responseStream, context) => {
+        responseStream.setContentType('text/plain');
+        responseStream.write('hello ');
+        await new Promise((r) => setTimeout(r, 10));
+        responseStream.write(context.awsRequestId);
+        responseStream.end();
+      });
+      export const http = awslambda.streamifyResponse(async (event, responseStream) => {
+        const s = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { a: 'b' } });
+        s.write('body');
+        s.end();
+      });
+      export const broken = awslambda.streamifyResponse(async (event, responseStream) => {
+        responseStream.write('partial');
+        throw new Error('mid-stream');
+      });`,
+  };
+  await withFunction(files, 'index.plain', {}, async (api, proc) => {
+    const r = await api.invoke({}, { id: 'st-1' });
+    assert.equal(r.kind, 'response');
+    assert.equal(r.headers['lambda-runtime-function-response-mode'], 'streaming');
+    assert.equal(r.headers['transfer-encoding'], 'chunked');
+    assert.equal(r.headers['content-type'], 'text/plain');
+    assert.equal(r.body, 'hello st-1');
+    await proc.waitStdout((s) => s.includes(SENTINEL + 'st-1\n'), 'the sentinel');
+    assert.equal((await api.invoke({}, { id: 'st-2' })).body, 'hello st-2');
+  });
+  await withFunction(files, 'index.http', {}, async (api) => {
+    const r = await api.invoke({});
+    assert.equal(r.headers['content-type'], 'application/vnd.awslambda.http-integration-response');
+    assert.equal(r.body, '{"statusCode":201,"headers":{"a":"b"}}' + '\0'.repeat(8) + 'body');
+  });
+  await withFunction(files, 'index.broken', {}, async (api) => {
+    const r = await api.invoke({});
+    assert.equal(r.body, 'partial');
+    assert.equal(r.trailers['lambda-runtime-function-error-type'], 'Error');
+    const err = JSON.parse(Buffer.from(r.trailers['lambda-runtime-function-error-body'], 'base64').toString());
+    assert.equal(err.errorMessage, 'mid-stream');
   });
 });
 

@@ -692,11 +692,7 @@ class RuntimeAPIClient(object):
 
     def _connect(self):
         if self._addrs is None:
-            try:
-                self._addrs = _socket.getaddrinfo(self._hostport[0], self._hostport[1],
-                                                  0, _socket.SOCK_STREAM)
-            except OSError:
-                raise _Gone()
+            self._addrs = self._resolve()
         for family, socktype, proto, _name, sockaddr in self._addrs:
             sock = _socket.socket(family, socktype, proto)
             try:
@@ -710,6 +706,26 @@ class RuntimeAPIClient(object):
             self._buf = b""
             return sock
         raise _Gone()
+
+    def _resolve(self):
+        host, port = self._hostport
+        # A numeric address (the usual case) needs no lookup. getaddrinfo()
+        # with a str host imports encodings.idna, which pulls in re, enum and
+        # collections (10+ ms). An ASCII bytes host avoids that.
+        for family in (_socket.AF_INET, _socket.AF_INET6):
+            try:
+                _socket.inet_pton(family, host)
+            except (OSError, ValueError):
+                continue
+            return [(family, _socket.SOCK_STREAM, 0, "", (host, port))]
+        try:
+            name = host.encode("ascii")
+        except UnicodeEncodeError:
+            name = host
+        try:
+            return _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM)
+        except OSError:
+            raise _Gone()
 
     def _close(self):
         sock = self._sock
