@@ -74,3 +74,38 @@ fn the_engine_and_storage_crates_keep_their_dependency_rules() {
         );
     }
 }
+
+#[test]
+fn unsafe_code_and_process_spawning_stay_where_they_are_explained() {
+    let mut files = Vec::new();
+    rust_files(&workspace_root().join("crates"), &mut files);
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let path = file.to_string_lossy().replace('\\', "/");
+        let is_process_module = path.ends_with("crates/lambda/src/process.rs");
+        if text.contains(concat!("allow(", "unsafe_code)")) && !is_process_module {
+            problems.push(format!("{path}: unsafe code outside crates/lambda/src/process.rs"));
+        }
+        let in_lambda = path.contains("crates/lambda/src/");
+        let is_tidy = path.ends_with("tests/tidy.rs");
+        for spawner in [concat!("process::", "Command"), concat!("Command", "::new(")] {
+            if text.contains(spawner) && !in_lambda && !is_tidy {
+                problems.push(format!("{path}: spawns processes ({spawner}); only the lambda crate does"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_gateway_and_lambda_crates_keep_their_dependency_rules() {
+    let manifest = |name: &str| {
+        std::fs::read_to_string(workspace_root().join("crates").join(name).join("Cargo.toml")).unwrap_or_default()
+    };
+    for forbidden in ["stratus-dynamodb", "stratus-storage", "stratus-template", "anyhow"] {
+        assert!(!manifest("gateway").contains(forbidden), "the gateway must not depend on {forbidden}");
+        assert!(!manifest("lambda").contains(forbidden), "the lambda crate must not depend on {forbidden}");
+    }
+    assert!(!manifest("template").contains("tokio"), "the template crate is pure");
+}
