@@ -5,6 +5,7 @@ pub mod codec;
 pub mod engine;
 pub mod error;
 pub mod expr;
+pub mod index;
 pub mod key;
 pub mod number;
 pub mod table;

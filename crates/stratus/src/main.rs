@@ -211,6 +211,7 @@ fn start(args: StartArgs) -> Result<()> {
             Engine::open(Arc::clone(&store), Arc::new(SystemClock), &args.region, ACCOUNT_ID)
                 .map_err(|e| anyhow::anyhow!("cannot load the DynamoDB catalog: {e}"))?,
         );
+        stratus_aws::start_background(&engine);
         let mut notes = Vec::new();
         if let Some(app) = &app {
             notes.extend(app::create_tables(app, &engine).await?);

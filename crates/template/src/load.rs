@@ -1644,6 +1644,12 @@ fn table(
                         .get("Projection")
                         .and_then(|p| text(p.get("ProjectionType")))
                         .unwrap_or_else(|| "KEYS_ONLY".to_string()),
+                    non_key_attributes: index
+                        .get("Projection")
+                        .and_then(|p| p.get("NonKeyAttributes"))
+                        .and_then(Node::as_list)
+                        .map(|names| names.iter().map(plain).collect())
+                        .unwrap_or_default(),
                 });
             }
             Ok(indexes)

@@ -80,6 +80,8 @@ pub struct Index {
     pub hash: KeyElement,
     pub range: Option<KeyElement>,
     pub projection: String,
+    /// `NonKeyAttributes` of an `INCLUDE` projection.
+    pub non_key_attributes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,6 +1,7 @@
 //! The DynamoDB JSON 1.0 front-end: `X-Amz-Target` parsed into an [`Operation`], the body into
 //! wire types, checked as AWS checks them, handed to the engine, and the result rendered.
 
+pub mod tables;
 pub mod validate;
 pub mod wire;
 
@@ -14,7 +15,6 @@ use stratus_dynamodb::engine::{
     DeleteItemInput, Expressions, GetItemInput, PageOutput, PutItemInput, QueryInput, ReturnValues, ScanInput, Select,
     TableDescription, UpdateItemInput,
 };
-use stratus_dynamodb::key::ScalarType;
 use stratus_dynamodb::table::{Billing, BillingMode, CreateTableInput, Throughput, UpdateTableInput};
 use stratus_dynamodb::{Engine, Error};
 
@@ -317,6 +317,7 @@ fn table_description_json(description: &TableDescription) -> Value {
         }
         table["BillingModeSummary"] = summary;
     }
+    tables::describe_extras(description, &mut table);
     table
 }
 
@@ -340,7 +341,7 @@ fn table_id(id: u64, created_at_ms: i64) -> String {
     )
 }
 
-fn throughput_in(
+pub(crate) fn throughput_in(
     constraints: &mut Constraints,
     member: &str,
     throughput: Option<wire::ThroughputIn>,
@@ -379,16 +380,8 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
     let mut c = Constraints::new();
     c.not_null("attributeDefinitions", &input.attribute_definitions);
     let definitions = input.attribute_definitions.unwrap_or_default();
-    for (index, definition) in definitions.iter().enumerate() {
-        let member = format!("attributeDefinitions.{}.member", index + 1);
-        c.enumeration(
-            &format!("{member}.attributeType"),
-            definition.attribute_type.as_deref(),
-            &["B", "N", "S"],
-        );
-        c.not_null(&format!("{member}.attributeType"), &definition.attribute_type);
-        c.not_null(&format!("{member}.attributeName"), &definition.attribute_name);
-    }
+    let attribute_definitions = tables::attribute_definitions_in(&mut c, &definitions);
+    let local_indexes = tables::indexes_in(&mut c, "localSecondaryIndexes", input.local_secondary_indexes);
     c.table_name("tableName", input.table_name.as_deref(), 3);
     c.not_null("tableName", &input.table_name);
     c.enumeration(
@@ -396,7 +389,9 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
         input.billing_mode.as_deref(),
         &["PROVISIONED", "PAY_PER_REQUEST"],
     );
+    let global_indexes = tables::indexes_in(&mut c, "globalSecondaryIndexes", input.global_secondary_indexes);
     let throughput = throughput_in(&mut c, "provisionedThroughput", input.provisioned_throughput);
+    let stream = tables::stream_in(&mut c, input.stream_specification);
     c.not_null("keySchema", &input.key_schema);
     let key_schema_given = input.key_schema.is_some();
     let key_schema = input.key_schema.unwrap_or_default();
@@ -426,26 +421,25 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
         c.list_length("keySchema", &rendered_schema, key_schema.len(), 1, 2);
     }
     check(c)?;
-    if input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some() {
-        return Err(ApiError::validation(
-            "Stratus does not support secondary indexes yet (LocalSecondaryIndexes / GlobalSecondaryIndexes)",
-        ));
-    }
+    let tags = input
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+        .collect();
     let request = CreateTableInput {
         table_name: input.table_name.unwrap_or_default(),
-        attribute_definitions: definitions
-            .into_iter()
-            .map(|d| {
-                let scalar = ScalarType::from_name(d.attribute_type.as_deref().unwrap_or("S")).unwrap_or(ScalarType::S);
-                (d.attribute_name.unwrap_or_default(), scalar)
-            })
-            .collect(),
+        attribute_definitions,
         key_schema: key_schema
             .into_iter()
             .map(|k| (k.attribute_name.unwrap_or_default(), k.key_type.unwrap_or_default()))
             .collect(),
         billing_mode: billing_mode(input.billing_mode.as_deref()),
         provisioned_throughput: throughput,
+        global_indexes,
+        local_indexes,
+        stream,
+        tags,
     };
     let description = engine.create_table(request).await?;
     to_json(&json!({"TableDescription": table_description_json(&description)}))
@@ -492,6 +486,8 @@ fn list_tables(engine: &Arc<Engine>, input: wire::ListTablesIn) -> Reply {
 
 async fn update_table(engine: &Arc<Engine>, input: wire::UpdateTableIn) -> Reply {
     let mut c = Constraints::new();
+    let definitions = input.attribute_definitions.unwrap_or_default();
+    let attribute_definitions = tables::attribute_definitions_in(&mut c, &definitions);
     c.table_name("tableName", input.table_name.as_deref(), 3);
     c.not_null("tableName", &input.table_name);
     c.enumeration(
@@ -500,18 +496,26 @@ async fn update_table(engine: &Arc<Engine>, input: wire::UpdateTableIn) -> Reply
         &["PROVISIONED", "PAY_PER_REQUEST"],
     );
     let throughput = throughput_in(&mut c, "provisionedThroughput", input.provisioned_throughput);
+    let index_updates = tables::index_updates_in(&mut c, input.global_secondary_index_updates);
+    let stream = tables::stream_in(&mut c, input.stream_specification);
     check(c)?;
-    if input.global_secondary_index_updates.is_some() || input.stream_specification.is_some() {
-        return Err(ApiError::validation(
-            "Stratus does not support GlobalSecondaryIndexUpdates or StreamSpecification in UpdateTable yet",
-        ));
-    }
     let request = UpdateTableInput {
         table_name: input.table_name.unwrap_or_default(),
         billing_mode: billing_mode(input.billing_mode.as_deref()),
         provisioned_throughput: throughput,
+        attribute_definitions,
+        index_updates,
+        stream,
     };
+    let changes_indexes = !request.index_updates.is_empty();
     let description = engine.update_table(request).await?;
+    if changes_indexes {
+        // Index builds and drops run in the background, as on AWS (CREATING, then ACTIVE).
+        let engine = Arc::clone(engine);
+        tokio::spawn(async move {
+            let _ = engine.finish_index_changes().await;
+        });
+    }
     to_json(&json!({"TableDescription": table_description_json(&description)}))
 }
 
