@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::{Bound, ControlFlow};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use stratus_storage::{KeyRange, Store, StoreError, WriteTxn, write};
@@ -15,12 +15,19 @@ use crate::error::Error;
 use crate::expr::{self, Condition, ConditionKind, ExpressionContext, KeyCondition, Path, SortKeyCondition, Update};
 use crate::index::{IndexDefinition, IndexKind, IndexStatus, Projection};
 use crate::key::{self, KeySchema, ScalarType};
+use crate::stream::{self, StreamRecord};
 use crate::table::{self, CreateTableInput, TableDefinition, TableStatus, UpdateTableInput};
 use crate::value::{AttributeValue, ITEM_BYTES_MAX, Item, item_size_bytes};
+
+#[path = "engine_streams.rs"]
+mod streams;
+pub use streams::{ShardIteratorType, StreamDescription};
 
 /// The catalog's storage space: table definitions, statistics and counters.
 const META_SPACE: &str = "meta";
 const NEXT_ID_KEY: &[u8] = b"next-table-id";
+/// The last stream sequence number handed out.
+const SEQUENCE_KEY: &[u8] = b"stream-sequence";
 /// Largest page a Query or Scan returns before stopping: 1 MB of item data.
 pub const PAGE_BYTES_MAX: usize = 1024 * 1024;
 
@@ -30,6 +37,14 @@ fn table_key(name: &str) -> Vec<u8> {
 
 fn stats_key(id: u64) -> Vec<u8> {
     format!("stats/{id}").into_bytes()
+}
+
+fn stream_space(id: u64) -> String {
+    format!("stream/{id}")
+}
+
+fn ttl_space(table_id: u64) -> String {
+    format!("ttl/{table_id}")
 }
 
 fn index_stats_key(id: u64) -> Vec<u8> {
@@ -73,6 +88,16 @@ pub struct Table {
     stats: Arc<Stats>,
     /// Each index's statistics, by index id.
     index_stats: BTreeMap<u64, Arc<Stats>>,
+    /// The engine's stream sequence counter.
+    sequence: Arc<AtomicU64>,
+}
+
+/// About a write, for its stream record and TTL bookkeeping.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteMeta {
+    pub now_ms: i64,
+    /// Done by DynamoDB itself (a TTL deletion).
+    pub by_service: bool,
 }
 
 #[derive(Default)]
@@ -119,7 +144,12 @@ impl Stats {
 }
 
 impl Table {
-    fn new(definition: TableDefinition, stats: Arc<Stats>, mut index_stats: BTreeMap<u64, Arc<Stats>>) -> Table {
+    fn new(
+        definition: TableDefinition,
+        stats: Arc<Stats>,
+        mut index_stats: BTreeMap<u64, Arc<Stats>>,
+        sequence: Arc<AtomicU64>,
+    ) -> Table {
         for index in definition.indexes() {
             index_stats.entry(index.id).or_default();
         }
@@ -129,6 +159,7 @@ impl Table {
             definition,
             stats,
             index_stats,
+            sequence,
         }
     }
 
@@ -151,7 +182,9 @@ impl Table {
         old: Option<&Item>,
         new: Option<&Item>,
         encoded: Option<&[u8]>,
+        meta: WriteMeta,
     ) -> Result<(), StoreError> {
+        self.store_extras(txn, key, old, new, meta)?;
         match new {
             Some(item) => match encoded {
                 Some(bytes) => txn.put(&self.space, key, bytes)?,
@@ -166,6 +199,46 @@ impl Table {
                 continue;
             }
             self.store_entry(txn, index, key, old, new)?;
+        }
+        Ok(())
+    }
+
+    /// The stream record and the TTL index entry of a write.
+    fn store_extras(
+        &self,
+        txn: &mut dyn WriteTxn,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+        meta: WriteMeta,
+    ) -> Result<(), StoreError> {
+        if let Some(stream) = self.definition.active_stream() {
+            let keys = self.definition.key_schema.key_item(new.or(old).unwrap_or(&Item::new()));
+            if let Some(mut record) =
+                StreamRecord::of_write(stream.view_type, keys, old, new, meta.now_ms, meta.by_service)
+            {
+                let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+                record.sequence = sequence;
+                txn.put(&stream_space(stream.id), &sequence.to_be_bytes(), &record.encode())?;
+                txn.put(META_SPACE, SEQUENCE_KEY, &sequence.to_be_bytes())?;
+            }
+        }
+        if let Some(ttl) = self.definition.ttl.as_ref().filter(|t| t.enabled) {
+            let space = ttl_space(self.definition.id);
+            let old_key = old
+                .and_then(|i| stream::expiry_seconds(i, &ttl.attribute))
+                .and_then(|e| stream::ttl_key(e, key));
+            let new_key = new
+                .and_then(|i| stream::expiry_seconds(i, &ttl.attribute))
+                .and_then(|e| stream::ttl_key(e, key));
+            if old_key != new_key {
+                if let Some(old_key) = old_key {
+                    txn.delete(&space, &old_key)?;
+                }
+                if let Some(new_key) = new_key {
+                    txn.put(&space, &new_key, &[])?;
+                }
+            }
         }
         Ok(())
     }
@@ -388,6 +461,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     catalog: RwLock<BTreeMap<String, Arc<Table>>>,
     clock: Arc<dyn Clock>,
+    sequence: Arc<AtomicU64>,
     pub region: String,
     pub account: String,
 }
@@ -412,6 +486,15 @@ impl Engine {
     pub fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>, region: &str, account: &str) -> Result<Engine, Error> {
         let mut catalog = BTreeMap::new();
         let mut definitions = Vec::new();
+        let last_sequence = match store.get(META_SPACE, SEQUENCE_KEY)? {
+            Some(bytes) => bytes
+                .as_slice()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| corrupt("sequence"))?,
+            None => 0,
+        };
+        let sequence = Arc::new(AtomicU64::new(last_sequence));
         store.scan(
             META_SPACE,
             KeyRange {
@@ -436,16 +519,24 @@ impl Engine {
             }
             catalog.insert(
                 definition.name.clone(),
-                Arc::new(Table::new(definition, stats, index_stats)),
+                Arc::new(Table::new(definition, stats, index_stats, Arc::clone(&sequence))),
             );
         }
         Ok(Engine {
             store,
             catalog: RwLock::new(catalog),
             clock,
+            sequence,
             region: region.to_string(),
             account: account.to_string(),
         })
+    }
+
+    fn meta(&self) -> WriteMeta {
+        WriteMeta {
+            now_ms: self.clock.now_ms(),
+            by_service: false,
+        }
     }
 
     pub fn table_arn(&self, name: &str) -> String {
@@ -566,7 +657,12 @@ impl Engine {
         let Some(definition) = created else {
             return Err(Error::ResourceInUse(format!("Table already exists: {name}")));
         };
-        let table = Arc::new(Table::new(definition, Arc::default(), BTreeMap::new()));
+        let table = Arc::new(Table::new(
+            definition,
+            Arc::default(),
+            BTreeMap::new(),
+            Arc::clone(&self.sequence),
+        ));
         self.catalog_mut().insert(name, Arc::clone(&table));
         Ok(self.describe(&table, TableStatus::Creating))
     }
@@ -610,6 +706,8 @@ impl Engine {
         let space = table.space.clone();
         let table_name = name.to_string();
         let indexes: Vec<(u64, String)> = table.definition.indexes().map(|i| (i.id, i.space())).collect();
+        let stream = table.definition.stream.as_ref().map(|s| stream_space(s.id));
+        let ttl = ttl_space(id);
         // Leave the catalog first so no new write job targets the table; jobs already queued
         // check the catalog again on the writer and find it gone.
         self.catalog_mut().remove(name);
@@ -620,6 +718,10 @@ impl Engine {
                 txn.delete(META_SPACE, &index_stats_key(*index_id))?;
                 txn.drop_space(index_space)?;
             }
+            if let Some(stream) = &stream {
+                txn.drop_space(stream)?;
+            }
+            txn.drop_space(&ttl)?;
             txn.drop_space(&space)
         })
         .await?;
@@ -633,6 +735,7 @@ impl Engine {
             .cloned()
             .ok_or_else(|| Error::named_table_not_found(&input.table_name))?;
         let definition = table::apply_update(&table.definition, &input, self.clock.now_ms())?;
+        let replaced_stream = table.definition.stream.as_ref().map(|s| s.id);
         let stored = write(&self.store, move |txn| {
             let mut definition = definition;
             for index in definition.global_indexes.iter_mut() {
@@ -644,12 +747,21 @@ impl Engine {
                 && stream.id == 0
             {
                 stream.id = next_id(txn)?;
+                // A new stream replaces the old one's records.
+                if let Some(old) = replaced_stream {
+                    txn.drop_space(&stream_space(old))?;
+                }
             }
             txn.put(META_SPACE, &table_key(&definition.name), &definition.encode())?;
             Ok(definition)
         })
         .await?;
-        let updated = Arc::new(Table::new(stored, Arc::clone(&table.stats), table.index_stats.clone()));
+        let updated = Arc::new(Table::new(
+            stored,
+            Arc::clone(&table.stats),
+            table.index_stats.clone(),
+            Arc::clone(&self.sequence),
+        ));
         self.catalog_mut()
             .insert(input.table_name.clone(), Arc::clone(&updated));
         let status = if updated
@@ -685,6 +797,7 @@ impl Engine {
             definition,
             Arc::clone(&table.stats),
             table.index_stats.clone(),
+            Arc::clone(&self.sequence),
         ));
         let mut catalog = self.catalog_mut();
         match catalog.get(name) {
@@ -842,12 +955,13 @@ impl Engine {
         let engine = Arc::clone(self);
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
+        let meta = self.meta();
         write(&self.store, move |txn| {
             let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded))?;
+            table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded), meta)?;
             let old_size = old.as_ref().map(item_size_bytes);
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let attributes = if return_values == ReturnValues::AllOld {
@@ -911,6 +1025,7 @@ impl Engine {
         let key_item = input.key;
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
+        let meta = self.meta();
         write(&self.store, move |txn| {
             let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
@@ -931,7 +1046,7 @@ impl Engine {
             if let Err(error) = table.check_indexes(&new) {
                 return Ok(Err(error));
             }
-            table.store_item(txn, &key, old.as_ref(), Some(&new), None)?;
+            table.store_item(txn, &key, old.as_ref(), Some(&new), None, meta)?;
             let old_size = old.as_ref().map(item_size_bytes);
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let updated_paths = || update.as_ref().map(Update::updated_paths).unwrap_or_default();
@@ -967,13 +1082,14 @@ impl Engine {
         let engine = Arc::clone(self);
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
+        let meta = self.meta();
         write(&self.store, move |txn| {
             let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
             let old_size = old.as_ref().map(item_size_bytes);
-            table.store_item(txn, &key, old.as_ref(), None, None)?;
+            table.store_item(txn, &key, old.as_ref(), None, None, meta)?;
             let attributes = if return_values == ReturnValues::AllOld {
                 old
             } else {

@@ -18,6 +18,10 @@ pub enum Error {
     ConditionalCheckFailed { item: Option<Item> },
     /// `LimitExceededException`.
     LimitExceeded(String),
+    /// `ExpiredIteratorException` (DynamoDB Streams).
+    ExpiredIterator(String),
+    /// `TrimmedDataAccessException` (DynamoDB Streams).
+    TrimmedDataAccess(String),
     /// `InternalServerError`: a storage failure. The detail is logged, never sent.
     Internal(String),
 }
@@ -45,6 +49,8 @@ impl Error {
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::LimitExceeded(_) => "LimitExceededException",
+            Error::ExpiredIterator(_) => "ExpiredIteratorException",
+            Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::Internal(_) => "InternalServerError",
         }
     }
@@ -55,7 +61,9 @@ impl Error {
             Error::Validation(message)
             | Error::ResourceNotFound(message)
             | Error::ResourceInUse(message)
-            | Error::LimitExceeded(message) => message,
+            | Error::LimitExceeded(message)
+            | Error::ExpiredIterator(message)
+            | Error::TrimmedDataAccess(message) => message,
             Error::ConditionalCheckFailed { .. } => "The conditional request failed",
             Error::Internal(_) => "Internal server error",
         }

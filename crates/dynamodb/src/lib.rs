@@ -8,6 +8,7 @@ pub mod expr;
 pub mod index;
 pub mod key;
 pub mod number;
+pub mod stream;
 pub mod table;
 pub mod value;
 

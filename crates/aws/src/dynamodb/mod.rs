@@ -167,6 +167,12 @@ impl From<Error> for ApiError {
             Error::LimitExceeded(message) => {
                 ApiError::new("com.amazonaws.dynamodb.v20120810#LimitExceededException", message)
             }
+            Error::ExpiredIterator(message) => {
+                ApiError::new("com.amazonaws.dynamodb.v20120810#ExpiredIteratorException", message)
+            }
+            Error::TrimmedDataAccess(message) => {
+                ApiError::new("com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException", message)
+            }
             Error::ConditionalCheckFailed { item } => {
                 let mut failure = ApiError::new(
                     "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
