@@ -162,6 +162,8 @@ async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<F
         return invocation_log(endpoint, &request, &request_id);
     }
     if lambda::is_lambda_path(request.uri().path()) {
+        // Lambda's request ids are UUIDs.
+        let request_id = stratus_lambda::ids::request_id();
         return handle_lambda(endpoint, request, &request_id).await;
     }
     handle_aws(endpoint, request, &request_id).await

@@ -35,6 +35,9 @@ impl ShardIteratorType {
     }
 }
 
+/// One stream in ListStreams: (StreamArn, TableName, StreamLabel).
+pub type StreamListing = (String, String, String);
+
 /// What DescribeStream reports.
 #[derive(Clone, Debug)]
 pub struct StreamDescription {
@@ -60,7 +63,7 @@ impl Engine {
         table: Option<&str>,
         exclusive_start: Option<&str>,
         limit: usize,
-    ) -> Result<(Vec<(String, String, String)>, Option<String>), Error> {
+    ) -> Result<(Vec<StreamListing>, Option<String>), Error> {
         if let Some(name) = table
             && !self.catalog().contains_key(name)
         {
@@ -68,7 +71,7 @@ impl Engine {
                 "Requested resource not found: Table: {name} not found"
             )));
         }
-        let mut streams: Vec<(String, String, String)> = self
+        let mut streams: Vec<StreamListing> = self
             .catalog()
             .values()
             .filter(|t| table.is_none_or(|name| t.definition.name == name))
@@ -161,9 +164,9 @@ impl Engine {
     ) -> Result<String, Error> {
         let (table, stream_state) = self.stream_of(arn)?;
         if shard_id != stream::shard_id(stream_state.id) {
-            return Err(Error::ResourceNotFound(format!(
-                "Requested resource not found: Shard does not exist"
-            )));
+            return Err(Error::ResourceNotFound(
+                "Requested resource not found: Shard does not exist".to_string(),
+            ));
         }
         let (first, last) = self.sequence_bounds(stream_state.id)?;
         let needs_sequence = matches!(

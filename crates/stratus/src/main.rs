@@ -29,6 +29,18 @@ use crate::cli::{Cli, Command, FunctionOptions, IamMode, LogFormat, StartArgs, T
 pub const ACCOUNT_ID: &str = "000000000000";
 
 fn main() -> std::process::ExitCode {
+    // `stratus __supervise PROGRAM ARGS…`: not a user command; how function processes run
+    // (see stratus_lambda::supervise). Checked before clap to keep cold starts short.
+    let mut raw = std::env::args_os();
+    if raw.nth(1).is_some_and(|a| a == "__supervise") {
+        let rest: Vec<std::ffi::OsString> = raw.collect();
+        let Some((program, args)) = rest.split_first() else {
+            eprintln!("stratus: __supervise needs a program");
+            return std::process::ExitCode::from(2);
+        };
+        let code = stratus_lambda::supervise(program, args);
+        return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Start(args) => start(args),
@@ -115,6 +127,7 @@ pub fn lambda_options(
     lambda.install_dependencies = !options.no_install;
     lambda.host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_string());
     lambda.log_sink = Some(log_sink);
+    lambda.supervisor = std::env::current_exe().ok();
     lambda
 }
 
