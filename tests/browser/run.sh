@@ -25,4 +25,4 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   fi
 fi
 
-STRATUS_BIN="${STRATUS_BIN:-$PWD/target/debug/stratus}" exec node --test tests/browser/
+STRATUS_BIN="${STRATUS_BIN:-$PWD/target/debug/stratus}" exec node --test tests/browser/bookshelf.test.mjs

@@ -458,6 +458,7 @@ pub fn gateway_apis(app: &App) -> (Vec<stratus_gateway::ApiConfig>, Vec<String>)
             routes,
             authorizers,
             default_authorizer,
+            stage_variables: api.stage_variables.clone(),
         });
     }
     (apis, notes)

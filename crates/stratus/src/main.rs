@@ -285,6 +285,7 @@ fn start(args: StartArgs) -> Result<()> {
             config.region = args.region.clone();
             config.authorizers_enabled = !args.disable_authorizer;
             config.access_log = Some(access_log(args.log_format));
+            config.port = bound.port();
             let gateway = Arc::new(stratus_gateway::Gateway::new(config, Arc::clone(&lambda)));
             route_lines = gateway.describe_routes();
             gateway_server = Some(tokio::spawn(stratus_gateway::serve(
@@ -320,6 +321,13 @@ fn start(args: StartArgs) -> Result<()> {
                 }
             }
             for (function, path, methods) in mounted {
+                if path == "$default" {
+                    println!(
+                        "    Mounting {function} at http://{bound}/ ($default: every unmatched path) [{}]",
+                        methods.join(", ")
+                    );
+                    continue;
+                }
                 println!(
                     "    Mounting {function} at http://{bound}{path} [{}]",
                     methods.join(", ")
