@@ -317,7 +317,22 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     if !body.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return error_response(&ApiError::serialization(None), request_id);
     }
-    // 3. The target must name an operation.
+    // 3. The target must name an operation (of DynamoDB, or of DynamoDB Streams).
+    if let Some(name) = target
+        .as_deref()
+        .and_then(|t| t.strip_prefix(dynamodb::streams::TARGET_PREFIX))
+    {
+        let Some(operation) = dynamodb::streams::Operation::from_name(name) else {
+            return error_response(&ApiError::unknown_operation(None), request_id);
+        };
+        if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
+            return error_response(&error, request_id);
+        }
+        return match dynamodb::streams::handle(&endpoint.dynamodb, operation, &body).await {
+            Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),
+            Err(error) => error_response(&error, request_id),
+        };
+    }
     let operation = target
         .as_deref()
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))

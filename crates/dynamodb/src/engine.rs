@@ -19,8 +19,11 @@ use crate::stream::{self, StreamRecord};
 use crate::table::{self, CreateTableInput, TableDefinition, TableStatus, UpdateTableInput};
 use crate::value::{AttributeValue, ITEM_BYTES_MAX, Item, item_size_bytes};
 
+#[path = "engine_batch.rs"]
+mod batch;
 #[path = "engine_streams.rs"]
 mod streams;
+pub use batch::{BatchGetOutput, BatchGetRequest, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest};
 pub use streams::{ShardIteratorType, StreamDescription};
 
 /// The catalog's storage space: table definitions, statistics and counters.
@@ -462,6 +465,7 @@ pub struct Engine {
     catalog: RwLock<BTreeMap<String, Arc<Table>>>,
     clock: Arc<dyn Clock>,
     sequence: Arc<AtomicU64>,
+    idempotency: batch::Idempotency,
     pub region: String,
     pub account: String,
 }
@@ -527,6 +531,7 @@ impl Engine {
             catalog: RwLock::new(catalog),
             clock,
             sequence,
+            idempotency: batch::Idempotency::default(),
             region: region.to_string(),
             account: account.to_string(),
         })

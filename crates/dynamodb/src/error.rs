@@ -22,8 +22,21 @@ pub enum Error {
     ExpiredIterator(String),
     /// `TrimmedDataAccessException` (DynamoDB Streams).
     TrimmedDataAccess(String),
+    /// `TransactionCanceledException`, with one reason per action, in order.
+    TransactionCanceled { reasons: Vec<CancellationReason> },
+    /// `IdempotentParameterMismatchException`: a ClientRequestToken reused for another request.
+    IdempotentParameterMismatch(String),
     /// `InternalServerError`: a storage failure. The detail is logged, never sent.
     Internal(String),
+}
+
+/// Why one action of a cancelled transaction failed (`Code` "None" for the ones that did not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    pub code: String,
+    pub message: Option<String>,
+    /// The item as it was, when ReturnValuesOnConditionCheckFailure asked for it.
+    pub item: Option<Item>,
 }
 
 impl Error {
@@ -51,6 +64,8 @@ impl Error {
             Error::LimitExceeded(_) => "LimitExceededException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
+            Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::Internal(_) => "InternalServerError",
         }
     }
@@ -63,7 +78,11 @@ impl Error {
             | Error::ResourceInUse(message)
             | Error::LimitExceeded(message)
             | Error::ExpiredIterator(message)
-            | Error::TrimmedDataAccess(message) => message,
+            | Error::TrimmedDataAccess(message)
+            | Error::IdempotentParameterMismatch(message) => message,
+            Error::TransactionCanceled { .. } => {
+                "Transaction cancelled, please refer cancellation reasons for specific reasons"
+            }
             Error::ConditionalCheckFailed { .. } => "The conditional request failed",
             Error::Internal(_) => "Internal server error",
         }

@@ -224,7 +224,20 @@ fn start(args: StartArgs) -> Result<()> {
             Engine::open(Arc::clone(&store), Arc::new(SystemClock), &args.region, ACCOUNT_ID)
                 .map_err(|e| anyhow::anyhow!("cannot load the DynamoDB catalog: {e}"))?,
         );
-        stratus_aws::start_background(&engine);
+        let seconds = |value: f64, default: f64| {
+            Duration::from_secs_f64(if value.is_finite() && value >= 0.0 {
+                value.min(86_400.0)
+            } else {
+                default
+            })
+        };
+        stratus_aws::start_background(
+            &engine,
+            stratus_aws::BackgroundOptions {
+                ttl_sweep_interval: seconds(args.ttl_sweep_interval, 1.0),
+                ttl_delay: seconds(args.ttl_delay, 0.0),
+            },
+        );
         let mut notes = Vec::new();
         if let Some(app) = &app {
             notes.extend(app::create_tables(app, &engine).await?);

@@ -1,6 +1,8 @@
 //! The DynamoDB JSON 1.0 front-end: `X-Amz-Target` parsed into an [`Operation`], the body into
 //! wire types, checked as AWS checks them, handed to the engine, and the result rendered.
 
+pub mod multi;
+pub mod streams;
 pub mod tables;
 pub mod validate;
 pub mod wire;
@@ -56,18 +58,18 @@ macro_rules! operations {
 }
 
 operations! {
-    supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan],
-    later: [BatchExecuteStatement, BatchGetItem, BatchWriteItem, CancelBulkOperation, CreateBackup, CreateGlobalTable,
+    supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan,
+        BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems, UpdateTimeToLive, DescribeTimeToLive],
+    later: [BatchExecuteStatement, CancelBulkOperation, CreateBackup, CreateGlobalTable,
         DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation, DescribeContinuousBackups,
         DescribeContributorInsights, DescribeEndpoints, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
         DescribeImport, DescribeKinesisStreamingDestination, DescribeLimits, DescribeTableReplicaAutoScaling,
-        DescribeTimeToLive, DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteStatement,
+        DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteStatement,
         ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
         ListContributorInsights, ListExports, ListGlobalTables, ListImports, ListTagsOfResource, PutResourcePolicy,
         RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems, TagResource,
-        TransactGetItems, TransactWriteItems, UntagResource, UpdateContinuousBackups, UpdateContributorInsights,
-        UpdateGlobalTable, UpdateGlobalTableSettings, UpdateKinesisStreamingDestination, UpdateTableReplicaAutoScaling,
-        UpdateTimeToLive]
+        UntagResource, UpdateContinuousBackups, UpdateContributorInsights,
+        UpdateGlobalTable, UpdateGlobalTableSettings, UpdateKinesisStreamingDestination, UpdateTableReplicaAutoScaling]
 }
 
 /// An error as DynamoDB puts it on the wire.
@@ -173,6 +175,42 @@ impl From<Error> for ApiError {
             Error::TrimmedDataAccess(message) => {
                 ApiError::new("com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException", message)
             }
+            Error::TransactionCanceled { reasons } => {
+                let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+                let mut failure = ApiError::new(
+                    "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                    format!(
+                        "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                        codes.join(", ")
+                    ),
+                );
+                failure.capital_message = true;
+                let reasons: Vec<Value> = reasons
+                    .iter()
+                    .map(|reason| {
+                        let mut entry = Map::new();
+                        entry.insert("Code".to_string(), json!(reason.code));
+                        if let Some(message) = &reason.message {
+                            entry.insert("Message".to_string(), json!(message));
+                        }
+                        if let Some(item) = &reason.item {
+                            entry.insert(
+                                "Item".to_string(),
+                                serde_json::to_value(ItemOut(item)).unwrap_or(Value::Null),
+                            );
+                        }
+                        Value::Object(entry)
+                    })
+                    .collect();
+                let mut extra = Map::new();
+                extra.insert("CancellationReasons".to_string(), Value::Array(reasons));
+                failure.extra = Some(extra);
+                failure
+            }
+            Error::IdempotentParameterMismatch(message) => ApiError::new(
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                message,
+            ),
             Error::ConditionalCheckFailed { item } => {
                 let mut failure = ApiError::new(
                     "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
@@ -196,11 +234,11 @@ impl From<Error> for ApiError {
     }
 }
 
-type Reply = Result<Vec<u8>, ApiError>;
+pub(crate) type Reply = Result<Vec<u8>, ApiError>;
 
 /// Parses the body into an operation's wire type. Syntax errors were already reported; what is
 /// left are members of the wrong JSON type.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return serde_json::from_slice(b"{}").map_err(|e| ApiError::serialization(Some(e.to_string())));
     }
@@ -243,7 +281,7 @@ fn serialization_message(error: &serde_json::Error) -> String {
     text
 }
 
-fn to_json<T: Serialize>(value: &T) -> Reply {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Reply {
     serde_json::to_vec(value).map_err(|_| ApiError::internal())
 }
 
@@ -261,6 +299,12 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
         Operation::DeleteItem => delete_item(engine, parse(body)?).await,
         Operation::Query => query(engine, parse(body)?),
         Operation::Scan => scan(engine, parse(body)?),
+        Operation::BatchWriteItem => multi::batch_write_item(engine, parse(body)?).await,
+        Operation::BatchGetItem => multi::batch_get_item(engine, parse(body)?),
+        Operation::TransactWriteItems => multi::transact_write_items(engine, body).await,
+        Operation::TransactGetItems => multi::transact_get_items(engine, parse(body)?).await,
+        Operation::UpdateTimeToLive => multi::update_time_to_live(engine, parse(body)?).await,
+        Operation::DescribeTimeToLive => multi::describe_time_to_live(engine, parse(body)?),
         other => Err(ApiError::unknown_operation(Some(format!(
             "Stratus does not implement {} yet; see docs/compatibility.md",
             other.name()
@@ -268,7 +312,7 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
     }
 }
 
-fn check(constraints: Constraints) -> Result<(), ApiError> {
+pub(crate) fn check(constraints: Constraints) -> Result<(), ApiError> {
     match constraints.finish() {
         Some(message) => Err(ApiError::validation(message)),
         None => Ok(()),
@@ -545,7 +589,7 @@ fn return_values(name: Option<&str>) -> ReturnValues {
 /// Checks ExpressionAttributeNames/Values the way AWS does before any expression is parsed.
 /// `expression_used` says whether the request has any expression; `values_null_message` is the
 /// tail AWS adds when values come without one ("ConditionExpression is null").
-fn expressions(
+pub(crate) fn expressions(
     names: Option<HashMap<String, String>>,
     values: Option<WireItem>,
     names_allowed: bool,
