@@ -277,6 +277,12 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
         .unwrap_or("");
     let json_content =
         content_type.starts_with("application/x-amz-json-1.0") || content_type.starts_with("application/json");
+    let host = request
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string();
     if request.method() != Method::POST || !json_content {
         return response(
             StatusCode::NOT_FOUND,
@@ -343,6 +349,16 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     // 4-5. A SigV4-shaped Authorization header (verification comes with IAM).
     if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
         return error_response(&error, request_id);
+    }
+    if operation == Operation::DescribeEndpoints {
+        // SDKs with endpoint discovery call back where this answer points: here.
+        let body = serde_json::json!({"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]});
+        return response(
+            StatusCode::OK,
+            "application/x-amz-json-1.0",
+            body.to_string().into_bytes(),
+            request_id,
+        );
     }
     match dynamodb::handle(&endpoint.dynamodb, operation, &body).await {
         Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),

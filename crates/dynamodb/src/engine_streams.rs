@@ -498,3 +498,90 @@ impl Engine {
             .map(|t| t.definition.key_schema.key_item(item))
     }
 }
+
+/// Tags and point-in-time recovery: table settings kept in the definition.
+impl Engine {
+    /// The table a resource ARN names (`arn:aws:dynamodb:R:A:table/T`).
+    fn table_for_arn(&self, arn: &str) -> Result<String, Error> {
+        let not_found =
+            || Error::ResourceNotFound(format!("Requested resource not found: ResourcArn: {arn} not found"));
+        let name = arn
+            .strip_prefix(&format!("arn:aws:dynamodb:{}:{}:table/", self.region, self.account))
+            .ok_or_else(not_found)?;
+        if name.contains('/') || !self.catalog().contains_key(name) {
+            return Err(not_found());
+        }
+        Ok(name.to_string())
+    }
+
+    pub async fn tag_resource(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), Error> {
+        let name = self.table_for_arn(arn)?;
+        let current = self.catalog().get(&name).map(|t| t.definition.tags.len()).unwrap_or(0);
+        let new_keys = tags
+            .iter()
+            .filter(|(k, _)| {
+                self.catalog()
+                    .get(&name)
+                    .is_some_and(|t| !t.definition.tags.contains_key(k))
+            })
+            .count();
+        if current + new_keys > 50 {
+            return Err(Error::validation(
+                "One or more parameter values were invalid: The number of tags exceeds the limit of 50",
+            ));
+        }
+        self.replace_definition(&name, move |definition| {
+            for (key, value) in tags {
+                definition.tags.insert(key, value);
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<(), Error> {
+        let name = self.table_for_arn(arn)?;
+        self.replace_definition(&name, move |definition| {
+            for key in &keys {
+                definition.tags.remove(key);
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub fn list_tags(&self, arn: &str) -> Result<Vec<(String, String)>, Error> {
+        let name = self.table_for_arn(arn)?;
+        Ok(self
+            .catalog()
+            .get(&name)
+            .map(|t| t.definition.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    /// Whether point-in-time recovery is on (recorded; Stratus keeps no backups).
+    pub fn point_in_time_recovery(&self, name: &str) -> Result<bool, Error> {
+        self.catalog()
+            .get(name)
+            .map(|t| t.definition.point_in_time_recovery)
+            .ok_or_else(|| Error::TableNotFound(format!("Table not found: {name}")))
+    }
+
+    pub async fn set_point_in_time_recovery(&self, name: &str, enabled: bool) -> Result<bool, Error> {
+        if !self.catalog().contains_key(name) {
+            return Err(Error::TableNotFound(format!("Table not found: {name}")));
+        }
+        self.replace_definition(name, move |definition| definition.point_in_time_recovery = enabled)
+            .await?;
+        Ok(enabled)
+    }
+
+    /// When the table was created, for EarliestRestorableDateTime.
+    pub fn created_at_ms(&self, name: &str) -> Option<i64> {
+        self.catalog().get(name).map(|t| t.definition.created_at_ms)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

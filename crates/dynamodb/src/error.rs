@@ -26,6 +26,8 @@ pub enum Error {
     TransactionCanceled { reasons: Vec<CancellationReason> },
     /// `IdempotentParameterMismatchException`: a ClientRequestToken reused for another request.
     IdempotentParameterMismatch(String),
+    /// `TableNotFoundException` (the backup operations' own "not found").
+    TableNotFound(String),
     /// `InternalServerError`: a storage failure. The detail is logged, never sent.
     Internal(String),
 }
@@ -66,6 +68,7 @@ impl Error {
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::TableNotFound(_) => "TableNotFoundException",
             Error::Internal(_) => "InternalServerError",
         }
     }
@@ -79,7 +82,8 @@ impl Error {
             | Error::LimitExceeded(message)
             | Error::ExpiredIterator(message)
             | Error::TrimmedDataAccess(message)
-            | Error::IdempotentParameterMismatch(message) => message,
+            | Error::IdempotentParameterMismatch(message)
+            | Error::TableNotFound(message) => message,
             Error::TransactionCanceled { .. } => {
                 "Transaction cancelled, please refer cancellation reasons for specific reasons"
             }

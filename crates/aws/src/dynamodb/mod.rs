@@ -59,16 +59,18 @@ macro_rules! operations {
 
 operations! {
     supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan,
-        BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems, UpdateTimeToLive, DescribeTimeToLive],
+        BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems, UpdateTimeToLive, DescribeTimeToLive,
+        TagResource, UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints, DescribeContinuousBackups,
+        UpdateContinuousBackups],
     later: [BatchExecuteStatement, CancelBulkOperation, CreateBackup, CreateGlobalTable,
-        DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation, DescribeContinuousBackups,
-        DescribeContributorInsights, DescribeEndpoints, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
-        DescribeImport, DescribeKinesisStreamingDestination, DescribeLimits, DescribeTableReplicaAutoScaling,
+        DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation,
+        DescribeContributorInsights, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
+        DescribeImport, DescribeKinesisStreamingDestination, DescribeTableReplicaAutoScaling,
         DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteStatement,
         ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
-        ListContributorInsights, ListExports, ListGlobalTables, ListImports, ListTagsOfResource, PutResourcePolicy,
-        RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems, TagResource,
-        UntagResource, UpdateContinuousBackups, UpdateContributorInsights,
+        ListContributorInsights, ListExports, ListGlobalTables, ListImports, PutResourcePolicy,
+        RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems,
+        UpdateContributorInsights,
         UpdateGlobalTable, UpdateGlobalTableSettings, UpdateKinesisStreamingDestination, UpdateTableReplicaAutoScaling]
 }
 
@@ -207,6 +209,9 @@ impl From<Error> for ApiError {
                 failure.extra = Some(extra);
                 failure
             }
+            Error::TableNotFound(message) => {
+                ApiError::new("com.amazonaws.dynamodb.v20120810#TableNotFoundException", message)
+            }
             Error::IdempotentParameterMismatch(message) => ApiError::new(
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
                 message,
@@ -305,6 +310,17 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
         Operation::TransactGetItems => multi::transact_get_items(engine, parse(body)?).await,
         Operation::UpdateTimeToLive => multi::update_time_to_live(engine, parse(body)?).await,
         Operation::DescribeTimeToLive => multi::describe_time_to_live(engine, parse(body)?),
+        Operation::TagResource => multi::tag_resource(engine, parse(body)?).await,
+        Operation::UntagResource => multi::untag_resource(engine, parse(body)?).await,
+        Operation::ListTagsOfResource => multi::list_tags_of_resource(engine, parse(body)?),
+        Operation::DescribeLimits => to_json(&json!({
+            "AccountMaxReadCapacityUnits": 80000,
+            "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000,
+            "TableMaxWriteCapacityUnits": 40000,
+        })),
+        Operation::DescribeContinuousBackups => multi::describe_continuous_backups(engine, parse(body)?),
+        Operation::UpdateContinuousBackups => multi::update_continuous_backups(engine, parse(body)?).await,
         other => Err(ApiError::unknown_operation(Some(format!(
             "Stratus does not implement {} yet; see docs/compatibility.md",
             other.name()
