@@ -2,7 +2,9 @@
 //! DynamoDB (JSON 1.0, by `X-Amz-Target`) and Lambda (REST-JSON, by path).
 
 pub mod dynamodb;
+pub mod event_sources;
 pub mod lambda;
+pub mod schedule;
 pub mod server;
 
 pub use server::{AwsEndpoint, serve};

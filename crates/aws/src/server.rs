@@ -31,6 +31,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct AwsEndpoint {
     pub dynamodb: Arc<Engine>,
     pub lambda: Arc<Lambda>,
+    /// Stream triggers and schedules, once started.
+    pub event_sources: std::sync::OnceLock<Arc<crate::event_sources::EventSources>>,
     request_ids: RequestIds,
 }
 
@@ -39,6 +41,7 @@ impl AwsEndpoint {
         AwsEndpoint {
             dynamodb,
             lambda,
+            event_sources: std::sync::OnceLock::new(),
             request_ids: RequestIds::new(),
         }
     }
@@ -158,6 +161,9 @@ async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<F
             &request_id,
         );
     }
+    if request.uri().path().starts_with("/_stratus/schedules") {
+        return schedules(endpoint, &request, &request_id).await;
+    }
     if request.uri().path() == "/_stratus/logs" && request.method() == Method::GET {
         return invocation_log(endpoint, &request, &request_id);
     }
@@ -167,6 +173,75 @@ async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<F
         return handle_lambda(endpoint, request, &request_id).await;
     }
     handle_aws(endpoint, request, &request_id).await
+}
+
+/// `GET /_stratus/schedules` lists the schedules; `POST /_stratus/schedules/{function}/{event}`
+/// fires one now (for testing a scheduled function without waiting).
+async fn schedules(endpoint: &AwsEndpoint, request: &Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+    let Some(sources) = endpoint.event_sources.get() else {
+        return response(
+            StatusCode::NOT_FOUND,
+            "application/json",
+            br#"{"message":"no schedules"}"#.to_vec(),
+            request_id,
+        );
+    };
+    let rest = request
+        .uri()
+        .path()
+        .trim_start_matches("/_stratus/schedules")
+        .trim_matches('/');
+    if request.method() == Method::GET && rest.is_empty() {
+        let list: Vec<serde_json::Value> = sources
+            .schedules()
+            .iter()
+            .map(|s| serde_json::json!({"function": s.function, "event": s.name, "enabled": s.enabled, "rule": s.rule_name}))
+            .collect();
+        return response(
+            StatusCode::OK,
+            "application/json",
+            serde_json::json!({"schedules": list}).to_string().into_bytes(),
+            request_id,
+        );
+    }
+    let Some((function, event)) = rest.split_once('/') else {
+        return response(
+            StatusCode::NOT_FOUND,
+            "application/json",
+            br#"{"message":"use /_stratus/schedules/{function}/{event}"}"#.to_vec(),
+            request_id,
+        );
+    };
+    if request.method() != Method::POST {
+        return response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "application/json",
+            br#"{"message":"POST fires a schedule"}"#.to_vec(),
+            request_id,
+        );
+    }
+    match sources.fire(function, event).await {
+        Some(Ok(invocation)) => response(
+            StatusCode::ACCEPTED,
+            "application/json",
+            serde_json::json!({"fired": true, "requestId": invocation})
+                .to_string()
+                .into_bytes(),
+            request_id,
+        ),
+        Some(Err(error)) => response(
+            StatusCode::BAD_GATEWAY,
+            "application/json",
+            serde_json::json!({"message": error}).to_string().into_bytes(),
+            request_id,
+        ),
+        None => response(
+            StatusCode::NOT_FOUND,
+            "application/json",
+            br#"{"message":"no such schedule"}"#.to_vec(),
+            request_id,
+        ),
+    }
 }
 
 /// `GET /_stratus/logs?request_id=ID`: the whole log of one invocation (for `stratus invoke`).

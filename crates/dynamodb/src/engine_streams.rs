@@ -585,3 +585,74 @@ impl Engine {
         self.clock.now_ms()
     }
 }
+
+/// Where stream consumers (event source mappings) are up to, kept across restarts.
+impl Engine {
+    fn consumer_key(name: &str) -> Vec<u8> {
+        format!("consumer/{name}").into_bytes()
+    }
+
+    /// The (stream id, last processed sequence number) a consumer recorded.
+    pub fn consumer_position(&self, name: &str) -> Result<Option<(u64, u64)>, Error> {
+        let Some(bytes) = self.store.get(super::META_SPACE, &Self::consumer_key(name))? else {
+            return Ok(None);
+        };
+        if bytes.len() != 16 {
+            return Ok(None);
+        }
+        let stream = u64::from_be_bytes(bytes[..8].try_into().map_err(|_| corrupt("consumer"))?);
+        let sequence = u64::from_be_bytes(bytes[8..].try_into().map_err(|_| corrupt("consumer"))?);
+        Ok(Some((stream, sequence)))
+    }
+
+    pub async fn set_consumer_position(&self, name: &str, stream_id: u64, sequence: u64) -> Result<(), Error> {
+        let key = Self::consumer_key(name);
+        let mut value = stream_id.to_be_bytes().to_vec();
+        value.extend_from_slice(&sequence.to_be_bytes());
+        write(&self.store, move |txn| txn.put(super::META_SPACE, &key, &value)).await?;
+        Ok(())
+    }
+
+    /// A table's current stream: its ARN, id and last sequence number.
+    pub fn table_stream(&self, table: &str) -> Option<(String, u64, u64)> {
+        let stream = self.catalog().get(table)?.definition.active_stream().cloned()?;
+        let (_, last) = self.sequence_bounds(stream.id).ok()?;
+        Some((self.stream_arn(table, &stream.label), stream.id, last.unwrap_or(0)))
+    }
+
+    /// Records of a stream after `after`, at most `limit` (what a consumer polls).
+    pub fn stream_records_after(&self, stream_id: u64, after: u64, limit: usize) -> Result<Vec<StreamRecord>, Error> {
+        let start = (after + 1).to_be_bytes();
+        let mut records = Vec::new();
+        let mut failure = None;
+        self.store.scan(
+            &stream_space(stream_id),
+            KeyRange {
+                start: Bound::Included(&start),
+                end: Bound::Unbounded,
+            },
+            false,
+            &mut |key, value| {
+                let Some(sequence) = key.try_into().ok().map(u64::from_be_bytes) else {
+                    return ControlFlow::Continue(());
+                };
+                match StreamRecord::decode(sequence, value) {
+                    Ok(record) => records.push(record),
+                    Err(error) => {
+                        failure = Some(corrupt(error));
+                        return ControlFlow::Break(());
+                    }
+                }
+                if records.len() >= limit {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )?;
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(records),
+        }
+    }
+}

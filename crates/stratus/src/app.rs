@@ -463,3 +463,43 @@ pub fn gateway_apis(app: &App) -> (Vec<stratus_gateway::ApiConfig>, Vec<String>)
     }
     (apis, notes)
 }
+
+/// The stream triggers and schedules of the template's functions, and a note for each event
+/// that cannot run.
+pub fn event_sources(
+    app: &App,
+) -> (
+    Vec<stratus_aws::event_sources::StreamTrigger>,
+    Vec<stratus_aws::event_sources::ScheduleTrigger>,
+    Vec<String>,
+) {
+    use stratus_aws::event_sources::{ScheduleTrigger, StreamTrigger};
+    let mut streams = Vec::new();
+    let mut schedules = Vec::new();
+    let mut notes = Vec::new();
+    for function in app.functions.values() {
+        for event in &function.events {
+            match event.kind.as_str() {
+                "DynamoDB" => match StreamTrigger::from_event(&function.name, &event.name, &event.properties) {
+                    Some(trigger) => streams.push(trigger),
+                    None => notes.push(format!(
+                        "function {}: the DynamoDB event {} names no table stream Stratus knows",
+                        function.logical_id, event.name
+                    )),
+                },
+                "Schedule" | "ScheduleV2" => {
+                    match ScheduleTrigger::from_event(&function.name, &event.name, &event.kind, &event.properties) {
+                        Ok(trigger) => schedules.push(trigger),
+                        Err(error) => notes.push(error),
+                    }
+                }
+                "Api" | "HttpApi" => {}
+                other => notes.push(format!(
+                    "function {}: {other} events are not run locally ({})",
+                    function.logical_id, event.name
+                )),
+            }
+        }
+    }
+    (streams, schedules, notes)
+}

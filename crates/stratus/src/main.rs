@@ -265,6 +265,27 @@ fn start(args: StartArgs) -> Result<()> {
             .with_context(|| format!("cannot prepare the runtime files in {}", cache.display()))?;
         let endpoint = Arc::new(AwsEndpoint::new(Arc::clone(&engine), Arc::clone(&lambda)));
         let (stop, stopping) = watch::channel(false);
+        let (stream_triggers, schedules, source_notes) = match &app {
+            Some(app) => app::event_sources(app),
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        notes.extend(source_notes);
+        let source_lines: Vec<String> = stream_triggers
+            .iter()
+            .map(|t| format!("{} ← stream of table {} ({})", t.function, t.table, t.starting_position))
+            .chain(schedules.iter().map(|s| {
+                let state = if s.enabled { "" } else { ", disabled" };
+                format!("{} ← schedule {} ({}{state})", s.function, s.name, s.expression)
+            }))
+            .collect();
+        let sources = stratus_aws::event_sources::start(
+            Arc::clone(&engine),
+            Arc::clone(&lambda),
+            stream_triggers,
+            schedules,
+            stopping.clone(),
+        );
+        let _ = endpoint.event_sources.set(sources);
         let server = tokio::spawn(stratus_aws::serve(listener, endpoint, stopping.clone()));
 
         // The gateway: the template's APIs and the frontend on the API port.
@@ -363,6 +384,12 @@ fn start(args: StartArgs) -> Result<()> {
                 for table in app.tables.values() {
                     println!("    {}", table.name);
                 }
+            }
+        }
+        if !source_lines.is_empty() {
+            println!("  Event sources (schedules fire now with POST /_stratus/schedules/FUNCTION/EVENT):");
+            for line in &source_lines {
+                println!("    {line}");
             }
         }
         for note in &notes {
