@@ -328,6 +328,7 @@ fn is_supported(kind: &str) -> bool {
             | "AWS::IAM::Policy"
             | "AWS::IAM::ManagedPolicy"
             | "AWS::Lambda::Permission"
+            | "AWS::Lambda::EventSourceMapping"
             | "AWS::ApiGateway::RestApi"
             | "AWS::ApiGatewayV2::Api"
             | "AWS::ApiGateway::Resource"
@@ -710,6 +711,7 @@ fn load_node(root: &Node, template_path: &Path, options: &LoadOptions) -> Result
         }
     }
     attach_role_policies(&declared, &evaluator, &values, &mut app, &mut diagnostics);
+    attach_event_source_mappings(&declared, &evaluator, &mut app, &mut diagnostics);
     raw_api_routes(&declared, &evaluator, &mut app, &mut diagnostics);
     check_route_collisions(&app, &mut diagnostics);
     if let Some(env_vars) = &env_vars {
@@ -924,6 +926,69 @@ fn check_dependency_cycles(resources: &[(String, Node)], diagnostics: &mut Vec<D
 /// Adds to each function the policies of its role that live in other resources: an explicit
 /// `AWS::IAM::Role` (its managed and inline policies), and `AWS::IAM::Policy` /
 /// `AWS::IAM::ManagedPolicy` resources that list the role (explicit or SAM-generated).
+/// `AWS::Lambda::EventSourceMapping`: an event of the function it names, as SAM's own event
+/// types record them (`Stream` for DynamoDB and Kinesis, `Queue` for SQS).
+fn attach_event_source_mappings(
+    declared: &BTreeMap<String, Resource>,
+    evaluator: &Evaluator<'_>,
+    app: &mut App,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for (logical_id, resource) in declared.iter().filter(|(_, r)| r.kind == "AWS::Lambda::EventSourceMapping") {
+        let properties = match resource.properties.as_ref().map(|p| evaluator.evaluate(p)).transpose() {
+            Ok(Some(properties)) => properties,
+            Ok(None) => continue,
+            Err(error) => {
+                diagnostics.push(error);
+                continue;
+            }
+        };
+        let function_name = text(properties.get("FunctionName")).unwrap_or_default();
+        // FunctionName is a name, an ARN (with or without a qualifier) or a partial ARN.
+        let short = function_name
+            .rsplit_once(":function:")
+            .map(|(_, rest)| rest.split(':').next().unwrap_or(rest).to_string())
+            .unwrap_or_else(|| function_name.clone());
+        let Some(function) = app
+            .functions
+            .values_mut()
+            .find(|f| f.name == short || f.logical_id == short || f.arn == function_name)
+        else {
+            diagnostics.push(
+                Diagnostic::error(
+                    &resource.location,
+                    format!("event source mapping '{logical_id}' names the function {function_name}, which this template does not declare"),
+                )
+                .with_hint("FunctionName: !Ref TheFunction"),
+            );
+            continue;
+        };
+        let source = text(properties.get("EventSourceArn")).unwrap_or_default();
+        let kind = if source.contains(":dynamodb:") {
+            "DynamoDB"
+        } else if source.contains(":sqs:") {
+            "SQS"
+        } else if source.contains(":kinesis:") {
+            "Kinesis"
+        } else {
+            "EventSourceMapping"
+        };
+        let mut event = node_to_json(&properties);
+        if let Some(object) = event.as_object_mut() {
+            object.remove("FunctionName");
+            if let Some(arn) = object.remove("EventSourceArn") {
+                let key = if kind == "SQS" { "Queue" } else { "Stream" };
+                object.insert(key.to_string(), arn);
+            }
+        }
+        function.events.push(EventSource {
+            name: logical_id.clone(),
+            kind: kind.to_string(),
+            properties: event,
+        });
+    }
+}
+
 fn attach_role_policies(
     declared: &BTreeMap<String, Resource>,
     evaluator: &Evaluator<'_>,
