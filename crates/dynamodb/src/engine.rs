@@ -186,7 +186,7 @@ impl Table {
         new: Option<&Item>,
         encoded: Option<&[u8]>,
         meta: WriteMeta,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<IndexUnits>, StoreError> {
         self.store_extras(txn, key, old, new, meta)?;
         match new {
             Some(item) => match encoded {
@@ -194,16 +194,24 @@ impl Table {
                 None => txn.put(&self.space, key, &encode_item(item))?,
             },
             None if old.is_some() => txn.delete(&self.space, key)?,
-            None => return Ok(()),
+            None => return Ok(Vec::new()),
         }
         self.account(txn, old.map(item_size_bytes), new.map(item_size_bytes))?;
+        let mut units = Vec::new();
         for index in self.definition.indexes() {
             if index.status == IndexStatus::Deleting {
                 continue;
             }
-            self.store_entry(txn, index, key, old, new)?;
+            let used = self.store_entry(txn, index, key, old, new)?;
+            if used > 0.0 {
+                units.push(IndexUnits {
+                    name: index.name.clone(),
+                    global: index.kind == IndexKind::Global,
+                    units: used,
+                });
+            }
         }
-        Ok(())
+        Ok(units)
     }
 
     /// The stream record and the TTL index entry of a write.
@@ -267,7 +275,8 @@ impl Table {
         stats.account(txn, &index_stats_key(index.id), None, Some(item_size_bytes(&projected)))
     }
 
-    /// Keeps one index's entry for an item in step with a write.
+    /// Keeps one index's entry for an item in step with a write; returns the write units it cost
+    /// (an entry added, updated or removed is one write by its size; a changed index key, two).
     fn store_entry(
         &self,
         txn: &mut dyn WriteTxn,
@@ -275,7 +284,7 @@ impl Table {
         key: &[u8],
         old: Option<&Item>,
         new: Option<&Item>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<f64, StoreError> {
         let schema = &self.definition.key_schema;
         let old_entry = old.and_then(|item| index.entry_key(item, key));
         let new_entry = new.and_then(|item| index.entry_key(item, key));
@@ -285,26 +294,42 @@ impl Table {
         let space = index.space();
         let stats_key = index_stats_key(index.id);
         let stats = self.index_stats.get(&index.id).cloned().unwrap_or_default();
+        let mut units = 0.0;
         match (&old_entry, &new_entry) {
             (Some(old_key), Some(new_key)) if old_key == new_key => {
                 let projected = new.map(|item| index.project(item, schema)).unwrap_or_default();
+                let new_size = item_size_bytes(&projected);
+                if old_size != Some(new_size) || old.map(|o| index.project(o, schema)) != Some(projected.clone()) {
+                    units += write_units(new_size.max(old_size.unwrap_or(0)));
+                }
                 txn.put(&space, new_key, &encode_item(&projected))?;
-                stats.account(txn, &stats_key, old_size, Some(item_size_bytes(&projected)))?;
+                stats.account(txn, &stats_key, old_size, Some(new_size))?;
             }
             _ => {
                 if let Some(old_key) = &old_entry {
                     txn.delete(&space, old_key)?;
                     stats.account(txn, &stats_key, old_size, None)?;
+                    units += write_units(old_size.unwrap_or(0));
                 }
                 if let Some(new_key) = &new_entry {
                     let projected = new.map(|item| index.project(item, schema)).unwrap_or_default();
                     txn.put(&space, new_key, &encode_item(&projected))?;
-                    stats.account(txn, &stats_key, None, Some(item_size_bytes(&projected)))?;
+                    let size = item_size_bytes(&projected);
+                    stats.account(txn, &stats_key, None, Some(size))?;
+                    units += write_units(size);
                 }
             }
         }
-        Ok(())
+        Ok(units)
     }
+}
+
+/// Capacity an index consumed in a write (or read), for `ReturnConsumedCapacity: INDEXES`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexUnits {
+    pub name: String,
+    pub global: bool,
+    pub units: f64,
 }
 
 /// An index's figures for DescribeTable.
@@ -410,7 +435,10 @@ pub struct DeleteItemInput {
 #[derive(Clone, Debug, Default)]
 pub struct WriteOutput {
     pub attributes: Option<Item>,
+    /// The table's own write units.
     pub capacity_units: f64,
+    /// What each affected index cost.
+    pub index_units: Vec<IndexUnits>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -457,6 +485,8 @@ pub struct PageOutput {
     pub scanned_count: usize,
     pub last_evaluated_key: Option<Item>,
     pub capacity_units: f64,
+    /// The index read (name, global), whose capacity `capacity_units` is.
+    pub index: Option<(String, bool)>,
 }
 
 /// The DynamoDB engine.
@@ -966,7 +996,7 @@ impl Engine {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded), meta)?;
+            let index_units = table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded), meta)?;
             let old_size = old.as_ref().map(item_size_bytes);
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let attributes = if return_values == ReturnValues::AllOld {
@@ -977,6 +1007,7 @@ impl Engine {
             Ok(Ok(WriteOutput {
                 attributes,
                 capacity_units: units,
+                index_units,
             }))
         })
         .await?
@@ -1051,7 +1082,7 @@ impl Engine {
             if let Err(error) = table.check_indexes(&new) {
                 return Ok(Err(error));
             }
-            table.store_item(txn, &key, old.as_ref(), Some(&new), None, meta)?;
+            let index_units = table.store_item(txn, &key, old.as_ref(), Some(&new), None, meta)?;
             let old_size = old.as_ref().map(item_size_bytes);
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let updated_paths = || update.as_ref().map(Update::updated_paths).unwrap_or_default();
@@ -1066,6 +1097,7 @@ impl Engine {
             Ok(Ok(WriteOutput {
                 attributes,
                 capacity_units: units,
+                index_units,
             }))
         })
         .await?
@@ -1094,7 +1126,7 @@ impl Engine {
                 Err(error) => return Ok(Err(error)),
             };
             let old_size = old.as_ref().map(item_size_bytes);
-            table.store_item(txn, &key, old.as_ref(), None, None, meta)?;
+            let index_units = table.store_item(txn, &key, old.as_ref(), None, None, meta)?;
             let attributes = if return_values == ReturnValues::AllOld {
                 old
             } else {
@@ -1103,6 +1135,7 @@ impl Engine {
             Ok(Ok(WriteOutput {
                 attributes,
                 capacity_units: write_units(old_size.unwrap_or(0)),
+                index_units,
             }))
         })
         .await?
@@ -1373,6 +1406,7 @@ impl Engine {
             output.last_evaluated_key = last_key;
         }
         output.capacity_units = read_units(bytes_read, consistent);
+        output.index = index.map(|i| (i.name.clone(), i.kind == IndexKind::Global));
         Ok(output)
     }
 }

@@ -934,7 +934,10 @@ fn attach_event_source_mappings(
     app: &mut App,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    for (logical_id, resource) in declared.iter().filter(|(_, r)| r.kind == "AWS::Lambda::EventSourceMapping") {
+    for (logical_id, resource) in declared
+        .iter()
+        .filter(|(_, r)| r.kind == "AWS::Lambda::EventSourceMapping")
+    {
         let properties = match resource.properties.as_ref().map(|p| evaluator.evaluate(p)).transpose() {
             Ok(Some(properties)) => properties,
             Ok(None) => continue,

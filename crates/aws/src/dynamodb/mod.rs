@@ -734,10 +734,59 @@ fn wire_item(item: Option<WireItem>) -> Result<stratus_dynamodb::value::Item, Ap
 }
 
 fn consumed(mode: Option<&str>, table: &str, units: f64) -> Option<Value> {
+    consumed_with_indexes(mode, table, units, &[])
+}
+
+/// ConsumedCapacity of a write: the table's units plus each index's, broken down for INDEXES.
+fn consumed_with_indexes(
+    mode: Option<&str>,
+    table: &str,
+    units: f64,
+    indexes: &[stratus_dynamodb::engine::IndexUnits],
+) -> Option<Value> {
+    let total = units + indexes.iter().map(|i| i.units).sum::<f64>();
     match mode {
-        Some("TOTAL") => Some(json!({"TableName": table, "CapacityUnits": units})),
-        Some("INDEXES") => Some(json!({"TableName": table, "CapacityUnits": units, "Table": {"CapacityUnits": units}})),
+        Some("TOTAL") => Some(json!({"TableName": table, "CapacityUnits": total})),
+        Some("INDEXES") => {
+            let mut value = json!({"TableName": table, "CapacityUnits": total, "Table": {"CapacityUnits": units}});
+            for (key, global) in [("GlobalSecondaryIndexes", true), ("LocalSecondaryIndexes", false)] {
+                let part: Map<String, Value> = indexes
+                    .iter()
+                    .filter(|i| i.global == global)
+                    .map(|i| (i.name.clone(), json!({"CapacityUnits": i.units})))
+                    .collect();
+                if !part.is_empty() {
+                    value[key] = Value::Object(part);
+                }
+            }
+            Some(value)
+        }
         _ => None,
+    }
+}
+
+/// ConsumedCapacity of a read of a table or of one index.
+fn consumed_page(mode: Option<&str>, table: &str, output: &PageOutput) -> Option<Value> {
+    match &output.index {
+        None => consumed(mode, table, output.capacity_units),
+        Some((name, global)) => {
+            let units = output.capacity_units;
+            match mode {
+                Some("TOTAL") => Some(json!({"TableName": table, "CapacityUnits": units})),
+                Some("INDEXES") => {
+                    let key = if *global {
+                        "GlobalSecondaryIndexes"
+                    } else {
+                        "LocalSecondaryIndexes"
+                    };
+                    let mut value =
+                        json!({"TableName": table, "CapacityUnits": units, "Table": {"CapacityUnits": 0.0}});
+                    value[key] = json!({name.clone(): {"CapacityUnits": units}});
+                    Some(value)
+                }
+                _ => None,
+            }
+        }
     }
 }
 
@@ -801,10 +850,11 @@ async fn put_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
         .await?;
     write_reply(
         output.attributes.as_ref(),
-        consumed(
+        consumed_with_indexes(
             input.return_consumed_capacity.as_deref(),
             &table_name,
             output.capacity_units,
+            &output.index_units,
         ),
     )
 }
@@ -894,10 +944,11 @@ async fn update_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
         .await?;
     write_reply(
         output.attributes.as_ref(),
-        consumed(
+        consumed_with_indexes(
             input.return_consumed_capacity.as_deref(),
             &table_name,
             output.capacity_units,
+            &output.index_units,
         ),
     )
 }
@@ -923,10 +974,11 @@ async fn delete_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
         .await?;
     write_reply(
         output.attributes.as_ref(),
-        consumed(
+        consumed_with_indexes(
             input.return_consumed_capacity.as_deref(),
             &table_name,
             output.capacity_units,
+            &output.index_units,
         ),
     )
 }
@@ -1047,11 +1099,7 @@ fn query(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
     })?;
     page_reply(
         &output,
-        consumed(
-            input.return_consumed_capacity.as_deref(),
-            &table_name,
-            output.capacity_units,
-        ),
+        consumed_page(input.return_consumed_capacity.as_deref(), &table_name, &output),
     )
 }
 
@@ -1118,10 +1166,6 @@ fn scan(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
     })?;
     page_reply(
         &output,
-        consumed(
-            input.return_consumed_capacity.as_deref(),
-            &table_name,
-            output.capacity_units,
-        ),
+        consumed_page(input.return_consumed_capacity.as_deref(), &table_name, &output),
     )
 }
