@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use stratus_dynamodb::number::Number;
 use stratus_dynamodb::value::{AttributeValue, Item, SetError, ValueType};
 
+use super::legacy::{AttributeUpdateIn, ConditionIn, ExpectedIn, Ordered};
+
 /// Deepest nesting of maps and lists accepted (DynamoDB allows 32 levels).
 const NESTING_MAX: usize = 32;
 
@@ -326,10 +328,10 @@ pub struct ItemRequestIn {
     pub return_item_collection_metrics: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
     pub consistent_read: Option<bool>,
-    // Legacy (non-expression) parameters, recognised so they are refused clearly.
-    pub expected: Option<de::IgnoredAny>,
+    // Legacy (non-expression) parameters, translated into expressions (see `legacy.rs`).
+    pub expected: Option<Ordered<ExpectedIn>>,
     pub conditional_operator: Option<String>,
-    pub attribute_updates: Option<de::IgnoredAny>,
+    pub attribute_updates: Option<Ordered<AttributeUpdateIn>>,
     pub attributes_to_get: Option<Vec<String>>,
 }
 
@@ -351,9 +353,9 @@ pub struct ReadRequestIn {
     pub segment: Option<i64>,
     pub total_segments: Option<i64>,
     pub return_consumed_capacity: Option<String>,
-    pub key_conditions: Option<de::IgnoredAny>,
-    pub query_filter: Option<de::IgnoredAny>,
-    pub scan_filter: Option<de::IgnoredAny>,
+    pub key_conditions: Option<Ordered<ConditionIn>>,
+    pub query_filter: Option<Ordered<ConditionIn>>,
+    pub scan_filter: Option<Ordered<ConditionIn>>,
     pub conditional_operator: Option<String>,
     pub attributes_to_get: Option<Vec<String>>,
 }
