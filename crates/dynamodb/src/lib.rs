@@ -7,6 +7,7 @@ pub mod error;
 pub mod expr;
 pub mod key;
 pub mod number;
+pub mod partiql;
 pub mod table;
 pub mod value;
 
