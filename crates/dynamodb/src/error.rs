@@ -18,6 +18,8 @@ pub enum Error {
     ConditionalCheckFailed { item: Option<Item> },
     /// `LimitExceededException`.
     LimitExceeded(String),
+    /// `DuplicateItemException`: a PartiQL INSERT of a key that exists.
+    DuplicateItem,
     /// `InternalServerError`: a storage failure. The detail is logged, never sent.
     Internal(String),
 }
@@ -45,6 +47,7 @@ impl Error {
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::LimitExceeded(_) => "LimitExceededException",
+            Error::DuplicateItem => "DuplicateItemException",
             Error::Internal(_) => "InternalServerError",
         }
     }
@@ -57,6 +60,7 @@ impl Error {
             | Error::ResourceInUse(message)
             | Error::LimitExceeded(message) => message,
             Error::ConditionalCheckFailed { .. } => "The conditional request failed",
+            Error::DuplicateItem => "Duplicate primary key exists in table",
             Error::Internal(_) => "Internal server error",
         }
     }

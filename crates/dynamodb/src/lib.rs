@@ -8,6 +8,7 @@ pub mod expr;
 pub mod key;
 pub mod number;
 pub mod partiql;
+pub mod statements;
 pub mod table;
 pub mod value;
 

@@ -2,6 +2,7 @@
 //! wire types, checked as AWS checks them, handed to the engine, and the result rendered.
 
 pub mod legacy;
+pub mod statements;
 pub mod validate;
 pub mod wire;
 
@@ -58,13 +59,13 @@ macro_rules! operations {
 }
 
 operations! {
-    supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan],
-    later: [BatchExecuteStatement, BatchGetItem, BatchWriteItem, CancelBulkOperation, CreateBackup, CreateGlobalTable,
+    supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan,
+        ExecuteStatement, BatchExecuteStatement],
+    later: [BatchGetItem, BatchWriteItem, CancelBulkOperation, CreateBackup, CreateGlobalTable,
         DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation, DescribeContinuousBackups,
         DescribeContributorInsights, DescribeEndpoints, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
         DescribeImport, DescribeKinesisStreamingDestination, DescribeLimits, DescribeTableReplicaAutoScaling,
-        DescribeTimeToLive, DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteStatement,
-        ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
+        DescribeTimeToLive, DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
         ListContributorInsights, ListExports, ListGlobalTables, ListImports, ListTagsOfResource, PutResourcePolicy,
         RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems, TagResource,
         TransactGetItems, TransactWriteItems, UntagResource, UpdateContinuousBackups, UpdateContributorInsights,
@@ -169,6 +170,10 @@ impl From<Error> for ApiError {
             Error::LimitExceeded(message) => {
                 ApiError::new("com.amazonaws.dynamodb.v20120810#LimitExceededException", message)
             }
+            Error::DuplicateItem => ApiError::new(
+                "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
+                "Duplicate primary key exists in table",
+            ),
             Error::ConditionalCheckFailed { item } => {
                 let mut failure = ApiError::new(
                     "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
@@ -257,6 +262,8 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
         Operation::DeleteItem => delete_item(engine, parse(body)?).await,
         Operation::Query => query(engine, parse(body)?),
         Operation::Scan => scan(engine, parse(body)?),
+        Operation::ExecuteStatement => statements::execute_statement(engine, parse(body)?).await,
+        Operation::BatchExecuteStatement => statements::batch_execute_statement(engine, parse(body)?).await,
         other => Err(ApiError::unknown_operation(Some(format!(
             "Stratus does not implement {} yet; see docs/compatibility.md",
             other.name()

@@ -191,6 +191,15 @@ pub fn item_from_wire(item: WireItem) -> Result<Item, String> {
     Ok(converted)
 }
 
+/// Converts one received value (a PartiQL parameter), checking its nesting.
+pub fn value_from_wire(value: WireValue) -> Result<AttributeValue, String> {
+    let value = value.0?;
+    if depth(&value) > NESTING_MAX {
+        return Err("Nesting Levels have exceeded supported limits".to_string());
+    }
+    Ok(value)
+}
+
 fn depth(value: &AttributeValue) -> usize {
     match value {
         AttributeValue::M(map) => 1 + map.values().map(depth).max().unwrap_or(0),
