@@ -284,9 +284,9 @@ async fn invoke(
             answer.headers.push(("x-amzn-RequestId", completed.request_id));
             answer
         }
-        Ok(Invoked::Queued) => Answer {
+        Ok(Invoked::Queued { request_id }) => Answer {
             status: 202,
-            headers: Vec::new(),
+            headers: vec![("x-amzn-RequestId", request_id)],
             body: Bytes::new(),
             content_type: "application/json",
         },

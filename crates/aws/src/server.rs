@@ -162,6 +162,8 @@ async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<F
         return invocation_log(endpoint, &request, &request_id);
     }
     if lambda::is_lambda_path(request.uri().path()) {
+        // Lambda's request ids are UUIDs.
+        let request_id = stratus_lambda::ids::request_id();
         return handle_lambda(endpoint, request, &request_id).await;
     }
     handle_aws(endpoint, request, &request_id).await
@@ -275,6 +277,12 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
         .unwrap_or("");
     let json_content =
         content_type.starts_with("application/x-amz-json-1.0") || content_type.starts_with("application/json");
+    let host = request
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string();
     if request.method() != Method::POST || !json_content {
         return response(
             StatusCode::NOT_FOUND,
@@ -315,7 +323,22 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     if !body.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return error_response(&ApiError::serialization(None), request_id);
     }
-    // 3. The target must name an operation.
+    // 3. The target must name an operation (of DynamoDB, or of DynamoDB Streams).
+    if let Some(name) = target
+        .as_deref()
+        .and_then(|t| t.strip_prefix(dynamodb::streams::TARGET_PREFIX))
+    {
+        let Some(operation) = dynamodb::streams::Operation::from_name(name) else {
+            return error_response(&ApiError::unknown_operation(None), request_id);
+        };
+        if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
+            return error_response(&error, request_id);
+        }
+        return match dynamodb::streams::handle(&endpoint.dynamodb, operation, &body).await {
+            Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),
+            Err(error) => error_response(&error, request_id),
+        };
+    }
     let operation = target
         .as_deref()
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
@@ -326,6 +349,16 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     // 4-5. A SigV4-shaped Authorization header (verification comes with IAM).
     if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
         return error_response(&error, request_id);
+    }
+    if operation == Operation::DescribeEndpoints {
+        // SDKs with endpoint discovery call back where this answer points: here.
+        let body = serde_json::json!({"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]});
+        return response(
+            StatusCode::OK,
+            "application/x-amz-json-1.0",
+            body.to_string().into_bytes(),
+            request_id,
+        );
     }
     match dynamodb::handle(&endpoint.dynamodb, operation, &body).await {
         Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),

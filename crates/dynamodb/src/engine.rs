@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::{Bound, ControlFlow};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use stratus_storage::{KeyRange, Store, StoreError, WriteTxn, write};
@@ -13,13 +13,24 @@ use stratus_storage::{KeyRange, Store, StoreError, WriteTxn, write};
 use crate::codec::{Decoder, Encoder, decode_item, encode_item};
 use crate::error::Error;
 use crate::expr::{self, Condition, ConditionKind, ExpressionContext, KeyCondition, Path, SortKeyCondition, Update};
+use crate::index::{IndexDefinition, IndexKind, IndexStatus, Projection};
 use crate::key::{self, KeySchema, ScalarType};
+use crate::stream::{self, StreamRecord};
 use crate::table::{self, CreateTableInput, TableDefinition, TableStatus, UpdateTableInput};
 use crate::value::{AttributeValue, ITEM_BYTES_MAX, Item, item_size_bytes};
+
+#[path = "engine_batch.rs"]
+mod batch;
+#[path = "engine_streams.rs"]
+mod streams;
+pub use batch::{BatchGetOutput, BatchGetRequest, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest};
+pub use streams::{ShardIteratorType, StreamDescription};
 
 /// The catalog's storage space: table definitions, statistics and counters.
 const META_SPACE: &str = "meta";
 const NEXT_ID_KEY: &[u8] = b"next-table-id";
+/// The last stream sequence number handed out.
+const SEQUENCE_KEY: &[u8] = b"stream-sequence";
 /// Largest page a Query or Scan returns before stopping: 1 MB of item data.
 pub const PAGE_BYTES_MAX: usize = 1024 * 1024;
 
@@ -29,6 +40,30 @@ fn table_key(name: &str) -> Vec<u8> {
 
 fn stats_key(id: u64) -> Vec<u8> {
     format!("stats/{id}").into_bytes()
+}
+
+fn stream_space(id: u64) -> String {
+    format!("stream/{id}")
+}
+
+fn ttl_space(table_id: u64) -> String {
+    format!("ttl/{table_id}")
+}
+
+fn index_stats_key(id: u64) -> Vec<u8> {
+    format!("istats/{id}").into_bytes()
+}
+
+/// Takes the next id for a table, index or stream space (inside a write job).
+fn next_id(txn: &mut dyn WriteTxn) -> Result<u64, StoreError> {
+    let id = match txn.get(META_SPACE, NEXT_ID_KEY)? {
+        Some(bytes) => Decoder::new(&bytes).varint().unwrap_or(1),
+        None => 1,
+    };
+    let mut next = Encoder::new();
+    next.varint(id + 1);
+    txn.put(META_SPACE, NEXT_ID_KEY, &next.bytes)?;
+    Ok(id)
 }
 
 /// Where the current time comes from, so tests control it.
@@ -54,6 +89,18 @@ pub struct Table {
     space: String,
     /// Shared by every version of the definition (UpdateTable makes a new `Table`).
     stats: Arc<Stats>,
+    /// Each index's statistics, by index id.
+    index_stats: BTreeMap<u64, Arc<Stats>>,
+    /// The engine's stream sequence counter.
+    sequence: Arc<AtomicU64>,
+}
+
+/// About a write, for its stream record and TTL bookkeeping.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteMeta {
+    pub now_ms: i64,
+    /// Done by DynamoDB itself (a TTL deletion).
+    pub by_service: bool,
 }
 
 #[derive(Default)]
@@ -62,26 +109,211 @@ struct Stats {
     size_bytes: AtomicI64,
 }
 
+impl Stats {
+    /// Records a write's effect and persists the figures in the same transaction.
+    fn account(
+        &self,
+        txn: &mut dyn WriteTxn,
+        key: &[u8],
+        old: Option<usize>,
+        new: Option<usize>,
+    ) -> Result<(), StoreError> {
+        let count_delta = i64::from(new.is_some()) - i64::from(old.is_some());
+        let size_delta = new.unwrap_or(0) as i64 - old.unwrap_or(0) as i64;
+        if count_delta == 0 && size_delta == 0 {
+            return Ok(());
+        }
+        let count = self.item_count.fetch_add(count_delta, Ordering::Relaxed) + count_delta;
+        let size = self.size_bytes.fetch_add(size_delta, Ordering::Relaxed) + size_delta;
+        let mut encoder = Encoder::new();
+        encoder.i64(count);
+        encoder.i64(size);
+        txn.put(META_SPACE, key, &encoder.bytes)
+    }
+
+    fn load(store: &dyn Store, key: &[u8]) -> Result<Stats, Error> {
+        let (count, size) = match store.get(META_SPACE, key)? {
+            Some(bytes) => {
+                let mut decoder = Decoder::new(&bytes);
+                (decoder.i64().map_err(corrupt)?, decoder.i64().map_err(corrupt)?)
+            }
+            None => (0, 0),
+        };
+        Ok(Stats {
+            item_count: AtomicI64::new(count),
+            size_bytes: AtomicI64::new(size),
+        })
+    }
+}
+
 impl Table {
-    fn new(definition: TableDefinition, stats: Arc<Stats>) -> Table {
+    fn new(
+        definition: TableDefinition,
+        stats: Arc<Stats>,
+        mut index_stats: BTreeMap<u64, Arc<Stats>>,
+        sequence: Arc<AtomicU64>,
+    ) -> Table {
+        for index in definition.indexes() {
+            index_stats.entry(index.id).or_default();
+        }
+        index_stats.retain(|id, _| definition.indexes().any(|i| i.id == *id));
         Table {
             space: definition.items_space(),
             definition,
             stats,
+            index_stats,
+            sequence,
         }
     }
 
     /// Records a write's effect on the statistics and persists them in the same transaction.
     fn account(&self, txn: &mut dyn WriteTxn, old: Option<usize>, new: Option<usize>) -> Result<(), StoreError> {
-        let count_delta = i64::from(new.is_some()) - i64::from(old.is_some());
-        let size_delta = new.unwrap_or(0) as i64 - old.unwrap_or(0) as i64;
-        let count = self.stats.item_count.fetch_add(count_delta, Ordering::Relaxed) + count_delta;
-        let size = self.stats.size_bytes.fetch_add(size_delta, Ordering::Relaxed) + size_delta;
-        let mut encoder = Encoder::new();
-        encoder.i64(count);
-        encoder.i64(size);
-        txn.put(META_SPACE, &stats_key(self.definition.id), &encoder.bytes)
+        self.stats.account(txn, &stats_key(self.definition.id), old, new)
     }
+
+    /// Checks a new item against every index's key types, as a write must.
+    fn check_indexes(&self, item: &Item) -> Result<(), Error> {
+        self.definition.indexes().try_for_each(|index| index.check_item(item))
+    }
+
+    /// Writes (or deletes) an item and keeps every index and the statistics in step, inside a
+    /// write job.
+    fn store_item(
+        &self,
+        txn: &mut dyn WriteTxn,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+        encoded: Option<&[u8]>,
+        meta: WriteMeta,
+    ) -> Result<(), StoreError> {
+        self.store_extras(txn, key, old, new, meta)?;
+        match new {
+            Some(item) => match encoded {
+                Some(bytes) => txn.put(&self.space, key, bytes)?,
+                None => txn.put(&self.space, key, &encode_item(item))?,
+            },
+            None if old.is_some() => txn.delete(&self.space, key)?,
+            None => return Ok(()),
+        }
+        self.account(txn, old.map(item_size_bytes), new.map(item_size_bytes))?;
+        for index in self.definition.indexes() {
+            if index.status == IndexStatus::Deleting {
+                continue;
+            }
+            self.store_entry(txn, index, key, old, new)?;
+        }
+        Ok(())
+    }
+
+    /// The stream record and the TTL index entry of a write.
+    fn store_extras(
+        &self,
+        txn: &mut dyn WriteTxn,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+        meta: WriteMeta,
+    ) -> Result<(), StoreError> {
+        if let Some(stream) = self.definition.active_stream() {
+            let keys = self.definition.key_schema.key_item(new.or(old).unwrap_or(&Item::new()));
+            if let Some(mut record) =
+                StreamRecord::of_write(stream.view_type, keys, old, new, meta.now_ms, meta.by_service)
+            {
+                let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+                record.sequence = sequence;
+                txn.put(&stream_space(stream.id), &sequence.to_be_bytes(), &record.encode())?;
+                txn.put(META_SPACE, SEQUENCE_KEY, &sequence.to_be_bytes())?;
+            }
+        }
+        if let Some(ttl) = self.definition.ttl.as_ref().filter(|t| t.enabled) {
+            let space = ttl_space(self.definition.id);
+            let old_key = old
+                .and_then(|i| stream::expiry_seconds(i, &ttl.attribute))
+                .and_then(|e| stream::ttl_key(e, key));
+            let new_key = new
+                .and_then(|i| stream::expiry_seconds(i, &ttl.attribute))
+                .and_then(|e| stream::ttl_key(e, key));
+            if old_key != new_key {
+                if let Some(old_key) = old_key {
+                    txn.delete(&space, &old_key)?;
+                }
+                if let Some(new_key) = new_key {
+                    txn.put(&space, &new_key, &[])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds an item's entry to an index being built, unless a write already did.
+    fn backfill_entry(
+        &self,
+        txn: &mut dyn WriteTxn,
+        index: &IndexDefinition,
+        key: &[u8],
+        item: &Item,
+    ) -> Result<(), StoreError> {
+        let Some(entry) = index.entry_key(item, key) else {
+            return Ok(());
+        };
+        let space = index.space();
+        if txn.get(&space, &entry)?.is_some() {
+            return Ok(());
+        }
+        let projected = index.project(item, &self.definition.key_schema);
+        txn.put(&space, &entry, &encode_item(&projected))?;
+        let stats = self.index_stats.get(&index.id).cloned().unwrap_or_default();
+        stats.account(txn, &index_stats_key(index.id), None, Some(item_size_bytes(&projected)))
+    }
+
+    /// Keeps one index's entry for an item in step with a write.
+    fn store_entry(
+        &self,
+        txn: &mut dyn WriteTxn,
+        index: &IndexDefinition,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Result<(), StoreError> {
+        let schema = &self.definition.key_schema;
+        let old_entry = old.and_then(|item| index.entry_key(item, key));
+        let new_entry = new.and_then(|item| index.entry_key(item, key));
+        let old_size = old
+            .filter(|_| old_entry.is_some())
+            .map(|item| item_size_bytes(&index.project(item, schema)));
+        let space = index.space();
+        let stats_key = index_stats_key(index.id);
+        let stats = self.index_stats.get(&index.id).cloned().unwrap_or_default();
+        match (&old_entry, &new_entry) {
+            (Some(old_key), Some(new_key)) if old_key == new_key => {
+                let projected = new.map(|item| index.project(item, schema)).unwrap_or_default();
+                txn.put(&space, new_key, &encode_item(&projected))?;
+                stats.account(txn, &stats_key, old_size, Some(item_size_bytes(&projected)))?;
+            }
+            _ => {
+                if let Some(old_key) = &old_entry {
+                    txn.delete(&space, old_key)?;
+                    stats.account(txn, &stats_key, old_size, None)?;
+                }
+                if let Some(new_key) = &new_entry {
+                    let projected = new.map(|item| index.project(item, schema)).unwrap_or_default();
+                    txn.put(&space, new_key, &encode_item(&projected))?;
+                    stats.account(txn, &stats_key, None, Some(item_size_bytes(&projected)))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An index's figures for DescribeTable.
+#[derive(Clone, Debug)]
+pub struct IndexDescription {
+    pub definition: IndexDefinition,
+    pub arn: String,
+    pub item_count: i64,
+    pub size_bytes: i64,
 }
 
 /// Everything DescribeTable reports.
@@ -92,6 +324,10 @@ pub struct TableDescription {
     pub arn: String,
     pub item_count: i64,
     pub size_bytes: i64,
+    /// Global indexes first, then local ones, in definition order.
+    pub indexes: Vec<IndexDescription>,
+    /// `arn:…:table/T/stream/LABEL` of the latest stream.
+    pub stream_arn: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -228,6 +464,8 @@ pub struct Engine {
     store: Arc<dyn Store>,
     catalog: RwLock<BTreeMap<String, Arc<Table>>>,
     clock: Arc<dyn Clock>,
+    sequence: Arc<AtomicU64>,
+    idempotency: batch::Idempotency,
     pub region: String,
     pub account: String,
 }
@@ -252,6 +490,15 @@ impl Engine {
     pub fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>, region: &str, account: &str) -> Result<Engine, Error> {
         let mut catalog = BTreeMap::new();
         let mut definitions = Vec::new();
+        let last_sequence = match store.get(META_SPACE, SEQUENCE_KEY)? {
+            Some(bytes) => bytes
+                .as_slice()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| corrupt("sequence"))?,
+            None => 0,
+        };
+        let sequence = Arc::new(AtomicU64::new(last_sequence));
         store.scan(
             META_SPACE,
             KeyRange {
@@ -266,26 +513,35 @@ impl Engine {
         )?;
         for definition in definitions {
             let definition = definition.map_err(corrupt)?;
-            let (count, size) = match store.get(META_SPACE, &stats_key(definition.id))? {
-                Some(bytes) => {
-                    let mut decoder = Decoder::new(&bytes);
-                    (decoder.i64().map_err(corrupt)?, decoder.i64().map_err(corrupt)?)
-                }
-                None => (0, 0),
-            };
-            let stats = Arc::new(Stats {
-                item_count: AtomicI64::new(count),
-                size_bytes: AtomicI64::new(size),
-            });
-            catalog.insert(definition.name.clone(), Arc::new(Table::new(definition, stats)));
+            let stats = Arc::new(Stats::load(store.as_ref(), &stats_key(definition.id))?);
+            let mut index_stats = BTreeMap::new();
+            for index in definition.indexes() {
+                index_stats.insert(
+                    index.id,
+                    Arc::new(Stats::load(store.as_ref(), &index_stats_key(index.id))?),
+                );
+            }
+            catalog.insert(
+                definition.name.clone(),
+                Arc::new(Table::new(definition, stats, index_stats, Arc::clone(&sequence))),
+            );
         }
         Ok(Engine {
             store,
             catalog: RwLock::new(catalog),
             clock,
+            sequence,
+            idempotency: batch::Idempotency::default(),
             region: region.to_string(),
             account: account.to_string(),
         })
+    }
+
+    fn meta(&self) -> WriteMeta {
+        WriteMeta {
+            now_ms: self.clock.now_ms(),
+            by_service: false,
+        }
     }
 
     pub fn table_arn(&self, name: &str) -> String {
@@ -306,49 +562,99 @@ impl Engine {
     }
 
     fn describe(&self, table: &Table, status: TableStatus) -> TableDescription {
+        let arn = self.table_arn(&table.definition.name);
+        let indexes = table
+            .definition
+            .indexes()
+            .map(|index| {
+                let stats = table.index_stats.get(&index.id);
+                IndexDescription {
+                    definition: index.clone(),
+                    arn: format!("{arn}/index/{}", index.name),
+                    item_count: stats.map_or(0, |s| s.item_count.load(Ordering::Relaxed).max(0)),
+                    size_bytes: stats.map_or(0, |s| s.size_bytes.load(Ordering::Relaxed).max(0)),
+                }
+            })
+            .collect();
+        let stream_arn = table
+            .definition
+            .stream
+            .as_ref()
+            .map(|stream| format!("{arn}/stream/{}", stream.label));
         TableDescription {
             definition: table.definition.clone(),
             status,
-            arn: self.table_arn(&table.definition.name),
+            arn,
             item_count: table.stats.item_count.load(Ordering::Relaxed).max(0),
             size_bytes: table.stats.size_bytes.load(Ordering::Relaxed).max(0),
+            indexes,
+            stream_arn,
         }
     }
 
     // ----- tables -----
 
     pub async fn create_table(&self, input: CreateTableInput) -> Result<TableDescription, Error> {
-        let (key_schema, billing) = table::validate_create(&input)?;
+        let valid = table::validate_create(&input)?;
         let name = input.table_name.clone();
         if self.catalog().contains_key(&name) {
             return Err(Error::ResourceInUse(format!("Table already exists: {name}")));
         }
         let now = self.clock.now_ms();
-        let pay_per_request_since_ms = (billing == table::Billing::PayPerRequest).then_some(now);
+        let pay_per_request_since_ms = (valid.billing == table::Billing::PayPerRequest).then_some(now);
+        let stream = match input.stream {
+            Some(table::StreamInput {
+                enabled: true,
+                view_type,
+            }) => {
+                let view_type = view_type.ok_or_else(|| {
+                    Error::validation("StreamSpecification.StreamViewType must be specified when StreamEnabled is true")
+                })?;
+                Some(table::StreamState {
+                    enabled: true,
+                    view_type,
+                    label: table::stream_label(now),
+                    id: 0,
+                })
+            }
+            _ => None,
+        };
         let definition = TableDefinition {
             name: name.clone(),
             id: 0,
-            key_schema,
+            key_schema: valid.key_schema,
             attribute_definitions: input.attribute_definitions,
-            billing,
+            billing: valid.billing,
             created_at_ms: now,
             last_increase_ms: None,
             last_decrease_ms: None,
             decreases_today: 0,
             pay_per_request_since_ms,
+            global_indexes: valid.global_indexes,
+            local_indexes: valid.local_indexes,
+            stream,
+            ttl: None,
+            tags: input.tags.into_iter().collect(),
+            point_in_time_recovery: false,
         };
         let created = write(&self.store, move |txn| {
             if txn.get(META_SPACE, &table_key(&definition.name))?.is_some() {
                 return Ok(None);
             }
-            let id = match txn.get(META_SPACE, NEXT_ID_KEY)? {
-                Some(bytes) => Decoder::new(&bytes).varint().unwrap_or(1),
-                None => 1,
+            let mut definition = TableDefinition {
+                id: next_id(txn)?,
+                ..definition
             };
-            let mut next = Encoder::new();
-            next.varint(id + 1);
-            txn.put(META_SPACE, NEXT_ID_KEY, &next.bytes)?;
-            let definition = TableDefinition { id, ..definition };
+            for index in definition
+                .global_indexes
+                .iter_mut()
+                .chain(definition.local_indexes.iter_mut())
+            {
+                index.id = next_id(txn)?;
+            }
+            if let Some(stream) = &mut definition.stream {
+                stream.id = next_id(txn)?;
+            }
             txn.put(META_SPACE, &table_key(&definition.name), &definition.encode())?;
             Ok(Some(definition))
         })
@@ -356,7 +662,12 @@ impl Engine {
         let Some(definition) = created else {
             return Err(Error::ResourceInUse(format!("Table already exists: {name}")));
         };
-        let table = Arc::new(Table::new(definition, Arc::default()));
+        let table = Arc::new(Table::new(
+            definition,
+            Arc::default(),
+            BTreeMap::new(),
+            Arc::clone(&self.sequence),
+        ));
         self.catalog_mut().insert(name, Arc::clone(&table));
         Ok(self.describe(&table, TableStatus::Creating))
     }
@@ -399,12 +710,23 @@ impl Engine {
         let id = table.definition.id;
         let space = table.space.clone();
         let table_name = name.to_string();
+        let indexes: Vec<(u64, String)> = table.definition.indexes().map(|i| (i.id, i.space())).collect();
+        let stream = table.definition.stream.as_ref().map(|s| stream_space(s.id));
+        let ttl = ttl_space(id);
         // Leave the catalog first so no new write job targets the table; jobs already queued
         // check the catalog again on the writer and find it gone.
         self.catalog_mut().remove(name);
         write(&self.store, move |txn| {
             txn.delete(META_SPACE, &table_key(&table_name))?;
             txn.delete(META_SPACE, &stats_key(id))?;
+            for (index_id, index_space) in &indexes {
+                txn.delete(META_SPACE, &index_stats_key(*index_id))?;
+                txn.drop_space(index_space)?;
+            }
+            if let Some(stream) = &stream {
+                txn.drop_space(stream)?;
+            }
+            txn.drop_space(&ttl)?;
             txn.drop_space(&space)
         })
         .await?;
@@ -418,15 +740,191 @@ impl Engine {
             .cloned()
             .ok_or_else(|| Error::named_table_not_found(&input.table_name))?;
         let definition = table::apply_update(&table.definition, &input, self.clock.now_ms())?;
+        let replaced_stream = table.definition.stream.as_ref().map(|s| s.id);
+        let stored = write(&self.store, move |txn| {
+            let mut definition = definition;
+            for index in definition.global_indexes.iter_mut() {
+                if index.id == 0 {
+                    index.id = next_id(txn)?;
+                }
+            }
+            if let Some(stream) = &mut definition.stream
+                && stream.id == 0
+            {
+                stream.id = next_id(txn)?;
+                // A new stream replaces the old one's records.
+                if let Some(old) = replaced_stream {
+                    txn.drop_space(&stream_space(old))?;
+                }
+            }
+            txn.put(META_SPACE, &table_key(&definition.name), &definition.encode())?;
+            Ok(definition)
+        })
+        .await?;
+        let updated = Arc::new(Table::new(
+            stored,
+            Arc::clone(&table.stats),
+            table.index_stats.clone(),
+            Arc::clone(&self.sequence),
+        ));
+        self.catalog_mut()
+            .insert(input.table_name.clone(), Arc::clone(&updated));
+        let status = if updated
+            .definition
+            .global_indexes
+            .iter()
+            .any(|i| i.status != IndexStatus::Active)
+        {
+            TableStatus::Updating
+        } else {
+            TableStatus::Active
+        };
+        Ok(self.describe(&updated, status))
+    }
+
+    /// Replaces a table's definition in the catalog and the store (inside `write`).
+    async fn replace_definition(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut TableDefinition) + Send + 'static,
+    ) -> Result<Option<Arc<Table>>, Error> {
+        let Some(table) = self.catalog().get(name).cloned() else {
+            return Ok(None);
+        };
+        let mut definition = table.definition.clone();
+        change(&mut definition);
         let stored = definition.clone();
         write(&self.store, move |txn| {
             txn.put(META_SPACE, &table_key(&stored.name), &stored.encode())
         })
         .await?;
-        let updated = Arc::new(Table::new(definition, Arc::clone(&table.stats)));
-        self.catalog_mut()
-            .insert(input.table_name.clone(), Arc::clone(&updated));
-        Ok(self.describe(&updated, TableStatus::Active))
+        let updated = Arc::new(Table::new(
+            definition,
+            Arc::clone(&table.stats),
+            table.index_stats.clone(),
+            Arc::clone(&self.sequence),
+        ));
+        let mut catalog = self.catalog_mut();
+        match catalog.get(name) {
+            Some(current) if current.definition.id == updated.definition.id => {
+                catalog.insert(name.to_string(), Arc::clone(&updated));
+                Ok(Some(updated))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Index work UpdateTable started: builds CREATING global indexes from the table's items,
+    /// then marks them ACTIVE; drops DELETING ones. Call it in the background after UpdateTable
+    /// (and after opening the store, to finish work a restart interrupted).
+    pub async fn finish_index_changes(self: &Arc<Self>) -> Result<(), Error> {
+        let names: Vec<String> = self
+            .catalog()
+            .values()
+            .filter(|t| {
+                t.definition
+                    .global_indexes
+                    .iter()
+                    .any(|i| i.status != IndexStatus::Active)
+            })
+            .map(|t| t.definition.name.clone())
+            .collect();
+        for name in names {
+            let Some(table) = self.catalog().get(&name).cloned() else {
+                continue;
+            };
+            for index in table.definition.global_indexes.clone() {
+                match index.status {
+                    IndexStatus::Creating => {
+                        self.backfill(&name, &index).await?;
+                        let index_id = index.id;
+                        self.replace_definition(&name, move |definition| {
+                            for candidate in definition.global_indexes.iter_mut() {
+                                if candidate.id == index_id {
+                                    candidate.status = IndexStatus::Active;
+                                }
+                            }
+                        })
+                        .await?;
+                    }
+                    IndexStatus::Deleting => {
+                        let index_id = index.id;
+                        let space = index.space();
+                        let updated = self
+                            .replace_definition(&name, move |definition| {
+                                definition.global_indexes.retain(|candidate| candidate.id != index_id);
+                            })
+                            .await?;
+                        if updated.is_some() {
+                            write(&self.store, move |txn| {
+                                txn.delete(META_SPACE, &index_stats_key(index_id))?;
+                                txn.drop_space(&space)
+                            })
+                            .await?;
+                        }
+                    }
+                    IndexStatus::Active => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes an index entry for every item of the table, a batch of keys per job; each job
+    /// re-reads its items so concurrent writes (which maintain the index themselves) win.
+    async fn backfill(self: &Arc<Self>, name: &str, index: &IndexDefinition) -> Result<(), Error> {
+        const BATCH: usize = 500;
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let Some(table) = self.catalog().get(name).cloned() else {
+                return Ok(());
+            };
+            let mut keys: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+            let start = match &after {
+                Some(key) => Bound::Excluded(key.as_slice()),
+                None => Bound::Unbounded,
+            };
+            self.store.scan(
+                &table.space,
+                KeyRange {
+                    start,
+                    end: Bound::Unbounded,
+                },
+                false,
+                &mut |key, _| {
+                    keys.push(key.to_vec());
+                    if keys.len() >= BATCH {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                },
+            )?;
+            let Some(last) = keys.last().cloned() else {
+                return Ok(());
+            };
+            let done = keys.len() < BATCH;
+            let index = index.clone();
+            let table_for_job = Arc::clone(&table);
+            write(&self.store, move |txn| {
+                for key in &keys {
+                    let item = match txn.get(&table_for_job.space, key)? {
+                        Some(bytes) => match decode_item(&bytes) {
+                            Ok(item) => item,
+                            Err(_) => continue,
+                        },
+                        None => continue,
+                    };
+                    table_for_job.backfill_entry(txn, &index, key, &item)?;
+                }
+                Ok(())
+            })
+            .await?;
+            if done {
+                return Ok(());
+            }
+            after = Some(last);
+        }
     }
 
     // ----- items -----
@@ -452,22 +950,24 @@ impl Engine {
         context.check_unused()?;
         let table = self.table(&input.table_name)?;
         let key = table.definition.key_schema.item_key(&input.item)?;
+        table.check_indexes(&input.item)?;
         let new_size = item_size_bytes(&input.item);
         if new_size > ITEM_BYTES_MAX {
             return Err(Error::validation("Item size has exceeded the maximum allowed size"));
         }
         let encoded = encode_item(&input.item);
+        let item = input.item;
         let engine = Arc::clone(self);
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
+        let meta = self.meta();
         write(&self.store, move |txn| {
             let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            txn.put(&table.space, &key, &encoded)?;
+            table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded), meta)?;
             let old_size = old.as_ref().map(item_size_bytes);
-            table.account(txn, old_size, Some(new_size))?;
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let attributes = if return_values == ReturnValues::AllOld {
                 old
@@ -530,6 +1030,7 @@ impl Engine {
         let key_item = input.key;
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
+        let meta = self.meta();
         write(&self.store, move |txn| {
             let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
@@ -547,9 +1048,11 @@ impl Engine {
                     "Item size to update has exceeded the maximum allowed size",
                 )));
             }
-            txn.put(&table.space, &key, &encode_item(&new))?;
+            if let Err(error) = table.check_indexes(&new) {
+                return Ok(Err(error));
+            }
+            table.store_item(txn, &key, old.as_ref(), Some(&new), None, meta)?;
             let old_size = old.as_ref().map(item_size_bytes);
-            table.account(txn, old_size, Some(new_size))?;
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let updated_paths = || update.as_ref().map(Update::updated_paths).unwrap_or_default();
             let attributes = match return_values {
@@ -584,16 +1087,14 @@ impl Engine {
         let engine = Arc::clone(self);
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
+        let meta = self.meta();
         write(&self.store, move |txn| {
             let old = match engine.read_checked(txn, &table, &key, condition.as_ref(), return_old)? {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
             let old_size = old.as_ref().map(item_size_bytes);
-            if old.is_some() {
-                txn.delete(&table.space, &key)?;
-                table.account(txn, old_size, None)?;
-            }
+            table.store_item(txn, &key, old.as_ref(), None, None, meta)?;
             let attributes = if return_values == ReturnValues::AllOld {
                 old
             } else {
@@ -636,15 +1137,38 @@ impl Engine {
 
     // ----- query and scan -----
 
+    /// The index a Query or Scan names, if it may be read as asked.
+    fn readable_index<'t>(&self, table: &'t Table, name: &str, consistent: bool) -> Result<&'t IndexDefinition, Error> {
+        let Some(index) = table
+            .definition
+            .index(name)
+            .filter(|i| i.status != IndexStatus::Deleting)
+        else {
+            return Err(Error::validation(format!(
+                "The table does not have the specified index: {name}"
+            )));
+        };
+        if index.kind == IndexKind::Global && consistent {
+            return Err(Error::validation(
+                "Consistent reads are not supported on global secondary indexes",
+            ));
+        }
+        if !index.is_readable() {
+            return Err(Error::validation(format!(
+                "Cannot read from backfilling global secondary index: {name}"
+            )));
+        }
+        Ok(index)
+    }
+
     pub fn query(&self, input: QueryInput) -> Result<PageOutput, Error> {
         let mut context = ExpressionContext::new(input.expressions.names.as_ref(), input.expressions.values.as_ref());
         let table = self.table(&input.table_name)?;
-        if let Some(index) = &input.index_name {
-            return Err(Error::validation(format!(
-                "The table does not have the specified index: {index}"
-            )));
-        }
-        let schema = &table.definition.key_schema;
+        let index = match &input.index_name {
+            Some(name) => Some(self.readable_index(&table, name, input.consistent_read)?),
+            None => None,
+        };
+        let schema = index.map_or(&table.definition.key_schema, |i| &i.key_schema);
         let Some(key_text) = input.key_condition_expression.as_deref() else {
             return Err(Error::validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
@@ -670,12 +1194,18 @@ impl Engine {
                 key.top()
             )));
         }
-        let select = check_select(input.select, projection.is_some())?;
-        let (mut start, mut end) = query_range(schema, &key_condition)?;
+        let select = check_select(input.select, projection.is_some(), index)?;
+        let (mut start, mut end) = match index {
+            Some(index) => index.query_range(&key_condition)?,
+            None => query_range(schema, &key_condition)?,
+        };
         if let Some(exclusive) = &input.exclusive_start_key {
-            let after = schema
-                .key_of(exclusive)
-                .map_err(|_| Error::validation("The provided starting key is invalid"))?;
+            let after = match index {
+                Some(index) => index.start_key(exclusive, &table.definition.key_schema)?,
+                None => schema
+                    .key_of(exclusive)
+                    .map_err(|_| Error::validation("The provided starting key is invalid"))?,
+            };
             if input.scan_index_forward {
                 start = Bound::Excluded(after);
             } else {
@@ -685,6 +1215,7 @@ impl Engine {
         let reverse = !input.scan_index_forward;
         self.page(
             &table,
+            index,
             start,
             end,
             reverse,
@@ -702,12 +1233,11 @@ impl Engine {
         let projection = parse_projection_opt(input.projection_expression.as_deref(), &mut context)?;
         context.check_unused()?;
         let table = self.table(&input.table_name)?;
-        if let Some(index) = &input.index_name {
-            return Err(Error::validation(format!(
-                "The table does not have the specified index: {index}"
-            )));
-        }
-        let select = check_select(input.select, projection.is_some())?;
+        let index = match &input.index_name {
+            Some(name) => Some(self.readable_index(&table, name, input.consistent_read)?),
+            None => None,
+        };
+        let select = check_select(input.select, projection.is_some(), index)?;
         let (segment_start, segment_end) = match (input.segment, input.total_segments) {
             (Some(segment), Some(total)) => {
                 let (start, end) = key::segment_bounds(segment, total);
@@ -716,17 +1246,19 @@ impl Engine {
             _ => (Bound::Unbounded, Bound::Unbounded),
         };
         let start = match &input.exclusive_start_key {
-            Some(exclusive) => Bound::Excluded(
-                table
+            Some(exclusive) => Bound::Excluded(match index {
+                Some(index) => index.start_key(exclusive, &table.definition.key_schema)?,
+                None => table
                     .definition
                     .key_schema
                     .key_of(exclusive)
                     .map_err(|_| Error::validation("The provided starting key is invalid"))?,
-            ),
+            }),
             None => segment_start,
         };
         self.page(
             &table,
+            index,
             start,
             segment_end,
             false,
@@ -738,11 +1270,14 @@ impl Engine {
         )
     }
 
-    /// Reads one page of a key range: at most `limit` items evaluated and at most 1 MB.
+    /// Reads one page of a key range of the table or an index: at most `limit` items evaluated
+    /// and at most 1 MB. A local index that does not hold every attribute asked for reads the
+    /// rest from the table, as DynamoDB does.
     #[allow(clippy::too_many_arguments)]
     fn page(
         &self,
         table: &Table,
+        index: Option<&IndexDefinition>,
         start: Bound<Vec<u8>>,
         end: Bound<Vec<u8>>,
         reverse: bool,
@@ -760,18 +1295,35 @@ impl Engine {
         let mut bytes_read = 0usize;
         let mut last_key: Option<Item> = None;
         let key_schema = &table.definition.key_schema;
+        let fetch_from_table = index.is_some_and(|index| {
+            index.kind == IndexKind::Local
+                && index.projection != Projection::All
+                && (select == Select::AllAttributes
+                    || projection.is_some_and(|paths| {
+                        paths.iter().any(|path| {
+                            let top = path.top();
+                            !key_schema.is_key_attribute(top)
+                                && !index.key_schema.is_key_attribute(top)
+                                && !matches!(&index.projection, Projection::Include(names) if names.iter().any(|n| n == top))
+                        })
+                    }))
+        });
         let mut stopped_early = false;
         let mut failure: Option<Error> = None;
         let range = KeyRange {
             start: as_ref_bound(&start),
             end: as_ref_bound(&end),
         };
-        self.store.scan(&table.space, range, reverse, &mut |_, value| {
+        let space = match index {
+            Some(index) => index.space(),
+            None => table.space.clone(),
+        };
+        self.store.scan(&space, range, reverse, &mut |_, value| {
             if output.scanned_count >= limit || bytes_read >= PAGE_BYTES_MAX {
                 stopped_early = true;
                 return ControlFlow::Break(());
             }
-            let item = match decode_item(value) {
+            let mut item = match decode_item(value) {
                 Ok(item) => item,
                 Err(error) => {
                     failure = Some(corrupt(error));
@@ -780,7 +1332,26 @@ impl Engine {
             };
             output.scanned_count += 1;
             bytes_read += item_size_bytes(&item);
-            last_key = Some(key_schema.key_item(&item));
+            last_key = Some(match index {
+                Some(index) => index.evaluated_key(&item, key_schema),
+                None => key_schema.key_item(&item),
+            });
+            if fetch_from_table && let Some(table_key) = key_schema.storage_key(&item) {
+                match self.store.get(&table.space, &table_key) {
+                    Ok(Some(bytes)) => match decode_item(&bytes) {
+                        Ok(full) => item = full,
+                        Err(error) => {
+                            failure = Some(corrupt(error));
+                            return ControlFlow::Break(());
+                        }
+                    },
+                    Ok(None) => {}
+                    Err(error) => {
+                        failure = Some(error.into());
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
             if filter.is_none_or(|f| f.evaluate(&item)) {
                 output.count += 1;
                 if let Some(items) = &mut output.items {
@@ -814,9 +1385,14 @@ fn as_ref_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-fn check_select(select: Option<Select>, has_projection: bool) -> Result<Select, Error> {
+fn check_select(
+    select: Option<Select>,
+    has_projection: bool,
+    index: Option<&IndexDefinition>,
+) -> Result<Select, Error> {
     match (select, has_projection) {
         (None, true) => Ok(Select::SpecificAttributes),
+        (None, false) if index.is_some() => Ok(Select::AllProjectedAttributes),
         (None, false) => Ok(Select::AllAttributes),
         (Some(Select::SpecificAttributes), false) => Err(Error::validation(
             "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
@@ -827,9 +1403,20 @@ fn check_select(select: Option<Select>, has_projection: bool) -> Result<Select, 
         (Some(Select::Count), true) => Err(Error::validation(
             "Cannot specify the ProjectionExpression when choosing to get COUNT",
         )),
-        (Some(Select::AllProjectedAttributes), _) => Err(Error::validation(
+        (Some(Select::AllProjectedAttributes), _) if index.is_none() => Err(Error::validation(
             "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
         )),
+        (Some(Select::AllProjectedAttributes), true) => Err(Error::validation(
+            "Cannot specify the ProjectionExpression when choosing to get ALL_PROJECTED_ATTRIBUTES",
+        )),
+        (Some(Select::AllAttributes), false)
+            if index.is_some_and(|i| i.kind == IndexKind::Global && i.projection != Projection::All) =>
+        {
+            let name = index.map(|i| i.name.as_str()).unwrap_or_default();
+            Err(Error::validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {name} because its projection type is not ALL"
+            )))
+        }
         (Some(select), _) => Ok(select),
     }
 }

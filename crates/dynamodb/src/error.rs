@@ -20,8 +20,27 @@ pub enum Error {
     LimitExceeded(String),
     /// `DuplicateItemException`: a PartiQL INSERT of a key that exists.
     DuplicateItem,
+    /// `ExpiredIteratorException` (DynamoDB Streams).
+    ExpiredIterator(String),
+    /// `TrimmedDataAccessException` (DynamoDB Streams).
+    TrimmedDataAccess(String),
+    /// `TransactionCanceledException`, with one reason per action, in order.
+    TransactionCanceled { reasons: Vec<CancellationReason> },
+    /// `IdempotentParameterMismatchException`: a ClientRequestToken reused for another request.
+    IdempotentParameterMismatch(String),
+    /// `TableNotFoundException` (the backup operations' own "not found").
+    TableNotFound(String),
     /// `InternalServerError`: a storage failure. The detail is logged, never sent.
     Internal(String),
+}
+
+/// Why one action of a cancelled transaction failed (`Code` "None" for the ones that did not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    pub code: String,
+    pub message: Option<String>,
+    /// The item as it was, when ReturnValuesOnConditionCheckFailure asked for it.
+    pub item: Option<Item>,
 }
 
 impl Error {
@@ -48,6 +67,11 @@ impl Error {
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::LimitExceeded(_) => "LimitExceededException",
             Error::DuplicateItem => "DuplicateItemException",
+            Error::ExpiredIterator(_) => "ExpiredIteratorException",
+            Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
+            Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::TableNotFound(_) => "TableNotFoundException",
             Error::Internal(_) => "InternalServerError",
         }
     }
@@ -58,7 +82,14 @@ impl Error {
             Error::Validation(message)
             | Error::ResourceNotFound(message)
             | Error::ResourceInUse(message)
-            | Error::LimitExceeded(message) => message,
+            | Error::LimitExceeded(message)
+            | Error::ExpiredIterator(message)
+            | Error::TrimmedDataAccess(message)
+            | Error::IdempotentParameterMismatch(message)
+            | Error::TableNotFound(message) => message,
+            Error::TransactionCanceled { .. } => {
+                "Transaction cancelled, please refer cancellation reasons for specific reasons"
+            }
             Error::ConditionalCheckFailed { .. } => "The conditional request failed",
             Error::DuplicateItem => "Duplicate primary key exists in table",
             Error::Internal(_) => "Internal server error",

@@ -5,10 +5,12 @@ pub mod codec;
 pub mod engine;
 pub mod error;
 pub mod expr;
+pub mod index;
 pub mod key;
 pub mod number;
 pub mod partiql;
 pub mod statements;
+pub mod stream;
 pub mod table;
 pub mod value;
 

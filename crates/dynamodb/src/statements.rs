@@ -516,7 +516,22 @@ impl Engine {
     }
 
     fn select(&self, input: &StatementInput, select: &partiql::Select) -> Result<StatementOutput, Error> {
-        let schema = self.statement_key_schema(&select.table)?;
+        let schema = match &select.index {
+            None => self.statement_key_schema(&select.table)?,
+            Some(index) => {
+                let definition = match self.describe_table(&select.table) {
+                    Ok(description) => description.definition,
+                    Err(Error::ResourceNotFound(_)) => return Err(Error::table_not_found()),
+                    Err(other) => return Err(other),
+                };
+                match definition.index(index) {
+                    Some(index) => index.key_schema.clone(),
+                    None => {
+                        return Err(invalid(format!("The table does not have the specified index: {index}")));
+                    }
+                }
+            }
+        };
         let parameters = &input.parameters;
         let filter = match &select.filter {
             Some(filter) => Some(filter_condition(filter, parameters)?),

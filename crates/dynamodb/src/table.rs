@@ -1,7 +1,10 @@
 //! Table definitions: validation of CreateTable/UpdateTable as AWS does it, and their stored form.
 
+use std::collections::BTreeMap;
+
 use crate::codec::{CorruptRecord, Decoder, Encoder};
 use crate::error::Error;
+use crate::index::{self, IndexDefinition, IndexInput, IndexKind, IndexStatus, Projection};
 use crate::key::{KeyAttribute, KeySchema, ScalarType};
 
 /// Largest provisioned capacity AWS accepts for one dimension.
@@ -37,6 +40,7 @@ pub struct Throughput {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableStatus {
     Creating,
+    Updating,
     Active,
     Deleting,
 }
@@ -45,10 +49,85 @@ impl TableStatus {
     pub fn name(self) -> &'static str {
         match self {
             TableStatus::Creating => "CREATING",
+            TableStatus::Updating => "UPDATING",
             TableStatus::Active => "ACTIVE",
             TableStatus::Deleting => "DELETING",
         }
     }
+}
+
+/// What a stream record carries (`StreamViewType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamViewType {
+    KeysOnly,
+    NewImage,
+    OldImage,
+    NewAndOldImages,
+}
+
+impl StreamViewType {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamViewType::KeysOnly => "KEYS_ONLY",
+            StreamViewType::NewImage => "NEW_IMAGE",
+            StreamViewType::OldImage => "OLD_IMAGE",
+            StreamViewType::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<StreamViewType> {
+        Some(match name {
+            "KEYS_ONLY" => StreamViewType::KeysOnly,
+            "NEW_IMAGE" => StreamViewType::NewImage,
+            "OLD_IMAGE" => StreamViewType::OldImage,
+            "NEW_AND_OLD_IMAGES" => StreamViewType::NewAndOldImages,
+            _ => return None,
+        })
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            StreamViewType::KeysOnly => 0,
+            StreamViewType::NewImage => 1,
+            StreamViewType::OldImage => 2,
+            StreamViewType::NewAndOldImages => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<StreamViewType, CorruptRecord> {
+        Ok(match code {
+            0 => StreamViewType::KeysOnly,
+            1 => StreamViewType::NewImage,
+            2 => StreamViewType::OldImage,
+            3 => StreamViewType::NewAndOldImages,
+            _ => return Err(CorruptRecord("stream view type")),
+        })
+    }
+}
+
+/// A table's stream: the latest one, enabled or not (a disabled stream stays readable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamState {
+    pub enabled: bool,
+    pub view_type: StreamViewType,
+    /// `2026-12-03T08:00:00.000`: the stream's label, part of its ARN.
+    pub label: String,
+    /// Names the storage space of its records; a new stream gets a new one.
+    pub id: u64,
+}
+
+/// `StreamSpecification` of CreateTable / UpdateTable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamInput {
+    pub enabled: bool,
+    pub view_type: Option<StreamViewType>,
+}
+
+/// TimeToLive settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TtlState {
+    pub attribute: String,
+    pub enabled: bool,
 }
 
 /// What CreateTable asks for, after the wire layer checked member types, enums and lengths.
@@ -61,14 +140,39 @@ pub struct CreateTableInput {
     pub key_schema: Vec<(String, String)>,
     pub billing_mode: Option<BillingMode>,
     pub provisioned_throughput: Option<Throughput>,
+    pub global_indexes: Option<Vec<IndexInput>>,
+    pub local_indexes: Option<Vec<IndexInput>>,
+    pub stream: Option<StreamInput>,
+    pub tags: Vec<(String, String)>,
 }
 
-/// What UpdateTable asks for (billing and throughput; index changes come later).
+/// One entry of `GlobalSecondaryIndexUpdates`.
+#[derive(Clone, Debug)]
+pub enum IndexUpdate {
+    Create(IndexInput),
+    Update { name: String, throughput: Throughput },
+    Delete { name: String },
+}
+
+/// What UpdateTable asks for.
 #[derive(Clone, Debug, Default)]
 pub struct UpdateTableInput {
     pub table_name: String,
     pub billing_mode: Option<BillingMode>,
     pub provisioned_throughput: Option<Throughput>,
+    /// Needed by index creations: the attributes their keys use.
+    pub attribute_definitions: Vec<(String, ScalarType)>,
+    pub index_updates: Vec<IndexUpdate>,
+    pub stream: Option<StreamInput>,
+}
+
+/// A validated CreateTable: the table's key, billing and indexes (ids not assigned yet).
+#[derive(Clone, Debug)]
+pub struct ValidTable {
+    pub key_schema: KeySchema,
+    pub billing: Billing,
+    pub global_indexes: Vec<IndexDefinition>,
+    pub local_indexes: Vec<IndexDefinition>,
 }
 
 /// A table as stored in the catalog.
@@ -86,14 +190,36 @@ pub struct TableDefinition {
     pub decreases_today: u32,
     /// When the table last switched to PAY_PER_REQUEST.
     pub pay_per_request_since_ms: Option<i64>,
+    pub global_indexes: Vec<IndexDefinition>,
+    pub local_indexes: Vec<IndexDefinition>,
+    pub stream: Option<StreamState>,
+    pub ttl: Option<TtlState>,
+    pub tags: BTreeMap<String, String>,
+    pub point_in_time_recovery: bool,
 }
 
-const TABLE_FORMAT_VERSION: u8 = 1;
+/// Version 1 held the table's own fields; version 2 appends indexes, stream, TTL, tags and
+/// backups after them.
+const TABLE_FORMAT_VERSION: u8 = 2;
 
 impl TableDefinition {
     /// The storage space holding the table's items.
     pub fn items_space(&self) -> String {
         format!("items/{}", self.id)
+    }
+
+    /// Every secondary index, global ones first.
+    pub fn indexes(&self) -> impl Iterator<Item = &IndexDefinition> {
+        self.global_indexes.iter().chain(self.local_indexes.iter())
+    }
+
+    pub fn index(&self, name: &str) -> Option<&IndexDefinition> {
+        self.indexes().find(|i| i.name == name)
+    }
+
+    /// The enabled stream, if any.
+    pub fn active_stream(&self) -> Option<&StreamState> {
+        self.stream.as_ref().filter(|s| s.enabled)
     }
 
     pub fn billing_mode(&self) -> BillingMode {
@@ -146,12 +272,45 @@ impl TableDefinition {
             }
         }
         e.varint(u64::from(self.decreases_today));
+        e.varint(self.global_indexes.len() as u64);
+        for index in &self.global_indexes {
+            encode_index(&mut e, index);
+        }
+        e.varint(self.local_indexes.len() as u64);
+        for index in &self.local_indexes {
+            encode_index(&mut e, index);
+        }
+        match &self.stream {
+            Some(stream) => {
+                e.u8(1);
+                e.u8(u8::from(stream.enabled));
+                e.u8(stream.view_type.code());
+                e.str(&stream.label);
+                e.varint(stream.id);
+            }
+            None => e.u8(0),
+        }
+        match &self.ttl {
+            Some(ttl) => {
+                e.u8(1);
+                e.str(&ttl.attribute);
+                e.u8(u8::from(ttl.enabled));
+            }
+            None => e.u8(0),
+        }
+        e.varint(self.tags.len() as u64);
+        for (key, value) in &self.tags {
+            e.str(key);
+            e.str(value);
+        }
+        e.u8(u8::from(self.point_in_time_recovery));
         e.bytes
     }
 
     pub fn decode(bytes: &[u8]) -> Result<TableDefinition, CorruptRecord> {
         let mut d = Decoder::new(bytes);
-        if d.u8()? != TABLE_FORMAT_VERSION {
+        let version = d.u8()?;
+        if version != 1 && version != TABLE_FORMAT_VERSION {
             return Err(CorruptRecord("unknown table format version"));
         }
         let name = d.string()?;
@@ -191,6 +350,40 @@ impl TableDefinition {
         let last_decrease_ms = optional()?;
         let pay_per_request_since_ms = optional()?;
         let decreases_today = u32::try_from(d.varint()?).unwrap_or(u32::MAX);
+        let mut global_indexes = Vec::new();
+        let mut local_indexes = Vec::new();
+        let mut stream = None;
+        let mut ttl = None;
+        let mut tags = BTreeMap::new();
+        let mut point_in_time_recovery = false;
+        if version >= 2 {
+            for _ in 0..d.varint()?.min(64) {
+                global_indexes.push(decode_index(&mut d, IndexKind::Global)?);
+            }
+            for _ in 0..d.varint()?.min(64) {
+                local_indexes.push(decode_index(&mut d, IndexKind::Local)?);
+            }
+            if d.u8()? == 1 {
+                stream = Some(StreamState {
+                    enabled: d.u8()? == 1,
+                    view_type: StreamViewType::from_code(d.u8()?)?,
+                    label: d.string()?,
+                    id: d.varint()?,
+                });
+            }
+            if d.u8()? == 1 {
+                ttl = Some(TtlState {
+                    attribute: d.string()?,
+                    enabled: d.u8()? == 1,
+                });
+            }
+            for _ in 0..d.varint()?.min(100_000) {
+                let key = d.string()?;
+                let value = d.string()?;
+                tags.insert(key, value);
+            }
+            point_in_time_recovery = d.u8()? == 1;
+        }
         Ok(TableDefinition {
             name,
             id,
@@ -208,8 +401,112 @@ impl TableDefinition {
             last_decrease_ms,
             decreases_today,
             pay_per_request_since_ms,
+            global_indexes,
+            local_indexes,
+            stream,
+            ttl,
+            tags,
+            point_in_time_recovery,
         })
     }
+}
+
+fn encode_key_schema(e: &mut Encoder, schema: &KeySchema) {
+    e.str(&schema.hash.name);
+    e.str(schema.hash.scalar_type.name());
+    match &schema.range {
+        Some(range) => {
+            e.u8(1);
+            e.str(&range.name);
+            e.str(range.scalar_type.name());
+        }
+        None => e.u8(0),
+    }
+}
+
+fn decode_key_schema(d: &mut Decoder<'_>) -> Result<KeySchema, CorruptRecord> {
+    let hash = KeyAttribute {
+        name: d.string()?,
+        scalar_type: ScalarType::from_name(&d.string()?).ok_or(CorruptRecord("scalar type"))?,
+    };
+    let range = match d.u8()? {
+        0 => None,
+        _ => Some(KeyAttribute {
+            name: d.string()?,
+            scalar_type: ScalarType::from_name(&d.string()?).ok_or(CorruptRecord("scalar type"))?,
+        }),
+    };
+    Ok(KeySchema { hash, range })
+}
+
+fn encode_index(e: &mut Encoder, index: &IndexDefinition) {
+    e.str(&index.name);
+    e.varint(index.id);
+    encode_key_schema(e, &index.key_schema);
+    match &index.projection {
+        Projection::All => e.u8(0),
+        Projection::KeysOnly => e.u8(1),
+        Projection::Include(names) => {
+            e.u8(2);
+            e.varint(names.len() as u64);
+            for name in names {
+                e.str(name);
+            }
+        }
+    }
+    match index.throughput {
+        Some(t) => {
+            e.u8(1);
+            e.i64(t.read);
+            e.i64(t.write);
+        }
+        None => e.u8(0),
+    }
+    e.u8(match index.status {
+        IndexStatus::Creating => 0,
+        IndexStatus::Active => 1,
+        IndexStatus::Deleting => 2,
+    });
+}
+
+fn decode_index(d: &mut Decoder<'_>, kind: IndexKind) -> Result<IndexDefinition, CorruptRecord> {
+    let name = d.string()?;
+    let id = d.varint()?;
+    let key_schema = decode_key_schema(d)?;
+    let projection = match d.u8()? {
+        0 => Projection::All,
+        1 => Projection::KeysOnly,
+        2 => {
+            let mut names = Vec::new();
+            for _ in 0..d.varint()?.min(1000) {
+                names.push(d.string()?);
+            }
+            Projection::Include(names)
+        }
+        _ => return Err(CorruptRecord("projection")),
+    };
+    let throughput = match d.u8()? {
+        0 => None,
+        _ => Some(Throughput {
+            read: d.i64()?,
+            write: d.i64()?,
+        }),
+    };
+    let status = match d.u8()? {
+        0 => IndexStatus::Creating,
+        1 => IndexStatus::Active,
+        2 => IndexStatus::Deleting,
+        _ => return Err(CorruptRecord("index status")),
+    };
+    Ok(IndexDefinition {
+        name,
+        kind,
+        id,
+        key_schema,
+        projection,
+        throughput,
+        status,
+    })
 }
 
 fn invalid(message: impl AsRef<str>) -> Error {
@@ -236,7 +533,7 @@ fn check_capacity(throughput: Throughput) -> Result<(), Error> {
 }
 
 /// The semantic checks of CreateTable, in AWS's order; returns the key schema and billing.
-pub fn validate_create(input: &CreateTableInput) -> Result<(KeySchema, Billing), Error> {
+pub fn validate_create(input: &CreateTableInput) -> Result<ValidTable, Error> {
     let billing = match input.billing_mode {
         Some(BillingMode::PayPerRequest) => {
             if input.provisioned_throughput.is_some() {
@@ -300,7 +597,8 @@ pub fn validate_create(input: &CreateTableInput) -> Result<(KeySchema, Billing),
     if unique.len() != definitions.len() {
         return Err(invalid("Duplicate AttributeName in AttributeDefinitions"));
     }
-    if keys.len() != definitions.len() {
+    let has_indexes = input.global_indexes.is_some() || input.local_indexes.is_some();
+    if !has_indexes && keys.len() != definitions.len() {
         return Err(invalid(
             "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ));
@@ -319,7 +617,88 @@ pub fn validate_create(input: &CreateTableInput) -> Result<(KeySchema, Billing),
     };
     let hash = attribute(keys[0])?;
     let range = keys.get(1).map(|name| attribute(name)).transpose()?;
-    Ok((KeySchema { hash, range }, billing))
+    let key_schema = KeySchema { hash, range };
+    let provisioned = matches!(billing, Billing::Provisioned { .. });
+    let mut local_indexes = Vec::new();
+    if let Some(inputs) = &input.local_indexes {
+        if inputs.is_empty() {
+            return Err(invalid("List of LocalSecondaryIndexes is empty"));
+        }
+        if key_schema.range.is_none() {
+            return Err(invalid(
+                "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+            ));
+        }
+        local_indexes = index::definitions_from(
+            inputs,
+            IndexKind::Local,
+            &input.attribute_definitions,
+            provisioned,
+            IndexStatus::Active,
+        )?;
+        for local in &local_indexes {
+            if local.key_schema.hash.name != key_schema.hash.name {
+                return Err(invalid(format!(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
+                    local.name, local.key_schema.hash.name, key_schema.hash.name
+                )));
+            }
+        }
+        if local_indexes.len() > index::LOCAL_INDEXES_MAX {
+            return Err(invalid(format!(
+                "Number of LocalSecondaryIndexes exceeds per-table limit of {}",
+                index::LOCAL_INDEXES_MAX
+            )));
+        }
+    }
+    let mut global_indexes = Vec::new();
+    if let Some(inputs) = &input.global_indexes {
+        if inputs.is_empty() {
+            return Err(invalid("List of GlobalSecondaryIndexes is empty"));
+        }
+        global_indexes = index::definitions_from(
+            inputs,
+            IndexKind::Global,
+            &input.attribute_definitions,
+            provisioned,
+            IndexStatus::Active,
+        )?;
+        if let Some(clash) = global_indexes
+            .iter()
+            .find(|g| local_indexes.iter().any(|l| l.name == g.name))
+        {
+            return Err(invalid(format!("Duplicate index name: {}", clash.name)));
+        }
+        if global_indexes.len() > index::GLOBAL_INDEXES_MAX {
+            return Err(invalid(format!(
+                "GlobalSecondaryIndex count exceeds the per-table limit of {}",
+                index::GLOBAL_INDEXES_MAX
+            )));
+        }
+    }
+    if has_indexes {
+        let mut used: Vec<&str> = key_schema.attributes().map(|a| a.name.as_str()).collect();
+        for index in global_indexes.iter().chain(local_indexes.iter()) {
+            for attribute in index.key_schema.attributes() {
+                if !used.contains(&attribute.name.as_str()) {
+                    used.push(&attribute.name);
+                }
+            }
+        }
+        if definitions.iter().any(|d| !used.contains(d)) {
+            return Err(invalid(format!(
+                "Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
+                definitions.join(", "),
+                used.join(", ")
+            )));
+        }
+    }
+    Ok(ValidTable {
+        key_schema,
+        billing,
+        global_indexes,
+        local_indexes,
+    })
 }
 
 /// Applies an UpdateTable request to a definition, with AWS's checks.
@@ -328,12 +707,183 @@ pub fn apply_update(
     input: &UpdateTableInput,
     now_ms: i64,
 ) -> Result<TableDefinition, Error> {
-    if input.billing_mode.is_none() && input.provisioned_throughput.is_none() {
+    let billing_change = input.billing_mode.is_some() || input.provisioned_throughput.is_some();
+    if !billing_change && input.index_updates.is_empty() && input.stream.is_none() {
         return Err(Error::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
     }
     let mut next = current.clone();
+    if billing_change {
+        apply_billing(current, input, now_ms, &mut next)?;
+    }
+    apply_index_updates(current, input, &mut next)?;
+    if let Some(stream) = input.stream {
+        apply_stream(current, stream, now_ms, &mut next)?;
+    }
+    Ok(next)
+}
+
+/// `StreamSpecification` of UpdateTable: a new stream (a new label and records space) or the
+/// current one disabled.
+fn apply_stream(
+    current: &TableDefinition,
+    input: StreamInput,
+    now_ms: i64,
+    next: &mut TableDefinition,
+) -> Result<(), Error> {
+    let enabled = current.active_stream().is_some();
+    if input.enabled {
+        if enabled {
+            return Err(Error::validation(format!(
+                "Table already has an enabled stream: TableName: {}",
+                current.name
+            )));
+        }
+        let Some(view_type) = input.view_type else {
+            return Err(Error::validation(
+                "StreamSpecification.StreamViewType must be specified when StreamEnabled is true",
+            ));
+        };
+        next.stream = Some(StreamState {
+            enabled: true,
+            view_type,
+            label: stream_label(now_ms),
+            id: 0,
+        });
+    } else {
+        if !enabled {
+            return Err(Error::validation(format!(
+                "Table already has stream disabled: TableName: {}",
+                current.name
+            )));
+        }
+        if let Some(stream) = &mut next.stream {
+            stream.enabled = false;
+        }
+    }
+    Ok(())
+}
+
+/// A stream label: the creation time as `2026-12-03T08:00:00.123` (UTC).
+pub fn stream_label(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = seconds.div_euclid(86_400);
+    let in_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to a Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `GlobalSecondaryIndexUpdates`: at most one index created or deleted at a time, as AWS.
+fn apply_index_updates(
+    current: &TableDefinition,
+    input: &UpdateTableInput,
+    next: &mut TableDefinition,
+) -> Result<(), Error> {
+    if input.index_updates.is_empty() {
+        return Ok(());
+    }
+    let changing = input
+        .index_updates
+        .iter()
+        .filter(|u| matches!(u, IndexUpdate::Create(_) | IndexUpdate::Delete { .. }))
+        .count();
+    let busy = current.global_indexes.iter().any(|i| i.status != IndexStatus::Active);
+    if changing > 1 || (changing == 1 && busy) {
+        return Err(Error::LimitExceeded(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
+                .to_string(),
+        ));
+    }
+    let provisioned = matches!(next.billing, Billing::Provisioned { .. });
+    for update in &input.index_updates {
+        match update {
+            IndexUpdate::Create(index_input) => {
+                if current.index(&index_input.name).is_some() {
+                    return Err(invalid(format!("Index with name {} already exists", index_input.name)));
+                }
+                let mut defined = current.attribute_definitions.clone();
+                for (name, scalar) in &input.attribute_definitions {
+                    match defined.iter().find(|(n, _)| n == name) {
+                        Some((_, existing)) if existing != scalar => {
+                            return Err(invalid(format!(
+                                "Cannot change the type of an attribute definition: {name}"
+                            )));
+                        }
+                        Some(_) => {}
+                        None => defined.push((name.clone(), *scalar)),
+                    }
+                }
+                let created = index::definitions_from(
+                    std::slice::from_ref(index_input),
+                    IndexKind::Global,
+                    &defined,
+                    provisioned,
+                    IndexStatus::Creating,
+                )?;
+                if next.global_indexes.len() + created.len() > index::GLOBAL_INDEXES_MAX {
+                    return Err(invalid(format!(
+                        "GlobalSecondaryIndex count exceeds the per-table limit of {}",
+                        index::GLOBAL_INDEXES_MAX
+                    )));
+                }
+                next.attribute_definitions = defined;
+                next.global_indexes.extend(created);
+            }
+            IndexUpdate::Delete { name } => {
+                let Some(index) = next.global_indexes.iter_mut().find(|i| &i.name == name) else {
+                    return Err(Error::ResourceNotFound(format!(
+                        "Requested resource not found: Index: {name} not found for table: {}",
+                        current.name
+                    )));
+                };
+                index.status = IndexStatus::Deleting;
+            }
+            IndexUpdate::Update { name, throughput } => {
+                let Some(index) = next.global_indexes.iter_mut().find(|i| &i.name == name) else {
+                    return Err(Error::ResourceNotFound(format!(
+                        "Requested resource not found: Index: {name} not found for table: {}",
+                        current.name
+                    )));
+                };
+                if !provisioned {
+                    return Err(invalid(format!(
+                        "ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST"
+                    )));
+                }
+                check_capacity(*throughput)?;
+                index.throughput = Some(*throughput);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_billing(
+    current: &TableDefinition,
+    input: &UpdateTableInput,
+    now_ms: i64,
+    next: &mut TableDefinition,
+) -> Result<(), Error> {
     let mode = input.billing_mode.unwrap_or(current.billing_mode());
     match mode {
         BillingMode::PayPerRequest => {
@@ -375,7 +925,7 @@ pub fn apply_update(
             };
         }
     }
-    Ok(next)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -389,6 +939,7 @@ mod tests {
             key_schema: keys.iter().map(|(n, k)| (n.to_string(), k.to_string())).collect(),
             billing_mode: Some(BillingMode::PayPerRequest),
             provisioned_throughput: None,
+            ..CreateTableInput::default()
         }
     }
 
@@ -438,10 +989,9 @@ mod tests {
         for (input, message) in cases {
             assert_eq!(validate_create(&input).map(|_| ()), Err(Error::validation(message)));
         }
-        let (schema, billing) =
-            validate_create(&input(&[("b", N), ("a", S)], &[("a", "HASH"), ("b", "RANGE")])).expect("valid");
-        assert_eq!(schema.range.map(|r| r.scalar_type), Some(N));
-        assert_eq!(billing, Billing::PayPerRequest);
+        let valid = validate_create(&input(&[("b", N), ("a", S)], &[("a", "HASH"), ("b", "RANGE")])).expect("valid");
+        assert_eq!(valid.key_schema.range.map(|r| r.scalar_type), Some(N));
+        assert_eq!(valid.billing, Billing::PayPerRequest);
     }
 
     #[test]
@@ -466,6 +1016,34 @@ mod tests {
             last_decrease_ms: Some(5),
             decreases_today: 1,
             pay_per_request_since_ms: None,
+            global_indexes: vec![IndexDefinition {
+                name: "bySk".into(),
+                kind: IndexKind::Global,
+                id: 9,
+                key_schema: KeySchema {
+                    hash: KeyAttribute {
+                        name: "sk".into(),
+                        scalar_type: ScalarType::N,
+                    },
+                    range: None,
+                },
+                projection: Projection::Include(vec!["title".into()]),
+                throughput: Some(Throughput { read: 1, write: 2 }),
+                status: IndexStatus::Creating,
+            }],
+            local_indexes: Vec::new(),
+            stream: Some(StreamState {
+                enabled: true,
+                view_type: StreamViewType::NewAndOldImages,
+                label: "2026-12-03T08:00:00.000".into(),
+                id: 11,
+            }),
+            ttl: Some(TtlState {
+                attribute: "expires".into(),
+                enabled: true,
+            }),
+            tags: [("team".to_string(), "books".to_string())].into_iter().collect(),
+            point_in_time_recovery: true,
         };
         assert_eq!(TableDefinition::decode(&definition.encode()), Ok(definition));
     }

@@ -34,6 +34,7 @@ pub struct Incoming<'a> {
     pub base64_body: bool,
     /// What the authorizer returned for the request context, if any.
     pub authorizer: Option<Value>,
+    pub stage_variables: &'a std::collections::BTreeMap<String, String>,
 }
 
 impl Incoming<'_> {
@@ -104,10 +105,23 @@ pub fn v1(request: &Incoming<'_>, http_api: bool) -> Value {
     };
     let domain = request.domain();
     let domain_prefix = domain.split('.').next().unwrap_or("").to_string();
-    let user_agent = request
-        .header("user-agent")
-        .map(|v| Value::String(v.to_string()))
-        .unwrap_or(Value::Null);
+    // REST shows a missing User-Agent as null, HTTP APIs (payload 1.0) as "".
+    let user_agent = match request.header("user-agent") {
+        Some(agent) => Value::String(agent.to_string()),
+        None if http_api => Value::String(String::new()),
+        None => Value::Null,
+    };
+    let stage_variables = if request.stage_variables.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(
+            request
+                .stage_variables
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    };
     let mut context = json!({
         "accountId": request.account,
         "apiId": request.api_id,
@@ -129,12 +143,12 @@ pub fn v1(request: &Incoming<'_>, http_api: bool) -> Value {
             "userAgent": user_agent,
             "userArn": null,
         },
-        "path": if http_api { request.full_path.to_string() } else { stage_path(request.stage, request.path) },
+        "path": if http_api { percent_decode(request.full_path) } else { stage_path(request.stage, request.path) },
         "protocol": "HTTP/1.1",
         "requestId": request.request_id,
         "requestTime": request_time(request.epoch_ms),
         "requestTimeEpoch": request.epoch_ms,
-        "resourceId": resource_id(request.resource),
+        "resourceId": if http_api { request.route_key.clone() } else { resource_id(request.resource) },
         "resourcePath": request.resource,
         "stage": request.stage,
     });
@@ -155,7 +169,7 @@ pub fn v1(request: &Incoming<'_>, http_api: bool) -> Value {
         "queryStringParameters": query,
         "multiValueQueryStringParameters": multi_query,
         "pathParameters": path_parameters,
-        "stageVariables": null,
+        "stageVariables": stage_variables,
         "requestContext": context,
         "body": request.body_value(),
         "isBase64Encoded": request.base64_body && !request.body.is_empty(),
@@ -263,6 +277,14 @@ pub fn v2(request: &Incoming<'_>) -> Value {
     if !request.body.is_empty() {
         event.insert("body".to_string(), request.body_value());
     }
+    if !request.stage_variables.is_empty() {
+        let map: Map<String, Value> = request
+            .stage_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        event.insert("stageVariables".to_string(), Value::Object(map));
+    }
     if !request.path_parameters.is_empty() {
         let map: Map<String, Value> = request
             .path_parameters
@@ -323,8 +345,11 @@ mod tests {
             path_parameters: params,
             base64_body: false,
             authorizer: None,
+            stage_variables: &NO_VARIABLES,
         }
     }
+
+    static NO_VARIABLES: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
 
     fn recorded_headers() -> Vec<(String, String)> {
         vec![

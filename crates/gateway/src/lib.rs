@@ -78,6 +78,7 @@ pub struct ApiConfig {
     pub routes: Vec<RouteConfig>,
     pub authorizers: BTreeMap<String, Authorizer>,
     pub default_authorizer: Option<String>,
+    pub stage_variables: BTreeMap<String, String>,
 }
 
 /// One line of the access log.
@@ -107,6 +108,8 @@ pub struct GatewayConfig {
     /// HTTP APIs' integration timeout (30 s).
     pub http_timeout: Duration,
     pub access_log: Option<AccessLog>,
+    /// The port clients reach the gateway on (`X-Forwarded-Port`).
+    pub port: u16,
 }
 
 impl GatewayConfig {
@@ -120,6 +123,7 @@ impl GatewayConfig {
             rest_timeout: Duration::from_secs(29),
             http_timeout: Duration::from_secs(30),
             access_log: None,
+            port: 3000,
         }
     }
 }
@@ -195,17 +199,50 @@ impl Gateway {
         lines
     }
 
+    /// The API a path belongs to on this shared port: the one with a route for it (the stage
+    /// prefix stripped when it names that API's stage), else the one whose stage the path starts
+    /// with.
+    fn owner<'a>(&'a self, raw_path: &str) -> Option<&'a ApiRuntime> {
+        let with_route = self.apis.iter().find(|api| {
+            candidate_paths(&api.config, raw_path)
+                .iter()
+                .any(|path| routes::path_matches(&api.entries, path, api.config.kind == ApiKind::Rest))
+        });
+        with_route.or_else(|| {
+            let first = raw_path.trim_start_matches('/').split('/').next().unwrap_or("");
+            self.apis
+                .iter()
+                .find(|api| !first.is_empty() && api.config.stage == first && api.config.stage != "$default")
+        })
+    }
+
     fn route<'a>(&'a self, method: &str, raw_path: &str, headers: &[(String, String)]) -> Outcome<'a> {
         let origin = header(headers, "origin");
         let preflight =
             method == "OPTIONS" && origin.is_some() && header(headers, "access-control-request-method").is_some();
+        let owner = self.owner(raw_path);
         // HTTP APIs with CORS answer preflights themselves, before routing.
         if preflight
-            && let Some(api) = self.apis.iter().find(|a| a.config.http_cors.is_some())
+            && let Some(api) = owner
             && let Some(cors) = &api.config.http_cors
         {
             let reply = cors.preflight(origin.unwrap_or(""), header(headers, "access-control-request-headers"));
             return Outcome::Reply(reply, Some(api));
+        }
+        // REST APIs with Cors: SAM's OPTIONS mock on every resource, unless the path declares
+        // OPTIONS itself (an ANY method does not count).
+        if method == "OPTIONS"
+            && let Some(api) = owner
+            && let Some(cors) = &api.config.rest_cors
+        {
+            for path in candidate_paths(&api.config, raw_path) {
+                if let Some(methods) = routes::rest_resource_methods(&api.entries, &path) {
+                    if methods.iter().any(|m| m == "OPTIONS") {
+                        break;
+                    }
+                    return Outcome::Reply(cors.preflight(&methods), Some(api));
+                }
+            }
         }
         let mut method_not_allowed: Option<&ApiRuntime> = None;
         for api in &self.apis {
@@ -224,12 +261,6 @@ impl Gateway {
                         });
                     }
                     Match::MethodNotAllowed => {
-                        if method == "OPTIONS"
-                            && let Some(cors) = &api.config.rest_cors
-                        {
-                            let methods = routes::rest_resource_methods(&api.entries, &path).unwrap_or_default();
-                            return Outcome::Reply(cors.preflight(&methods), Some(api));
-                        }
                         method_not_allowed = method_not_allowed.or(Some(api));
                     }
                     Match::NotFound => {}
@@ -239,11 +270,20 @@ impl Gateway {
         if let Some(api) = method_not_allowed {
             return Outcome::Reply(missing_authentication_token(), Some(api));
         }
-        let only_http = !self.apis.is_empty() && self.apis.iter().all(|a| a.config.kind == ApiKind::Http);
-        if only_http {
-            Outcome::Reply(Reply::json(404, r#"{"message":"Not Found"}"#), self.apis.first())
-        } else {
-            Outcome::Reply(missing_authentication_token(), None)
+        // No route: the error of the API the path belongs to, else REST's when there is one.
+        let kind = owner.map(|a| a.config.kind).or_else(|| {
+            if self.apis.iter().any(|a| a.config.kind == ApiKind::Rest) {
+                Some(ApiKind::Rest)
+            } else {
+                self.apis.first().map(|a| a.config.kind)
+            }
+        });
+        match kind {
+            Some(ApiKind::Http) => Outcome::Reply(
+                Reply::json(404, r#"{"message":"Not Found"}"#),
+                owner.or(self.apis.first()),
+            ),
+            _ => Outcome::Reply(missing_authentication_token(), None),
         }
     }
 
@@ -344,6 +384,11 @@ impl Gateway {
         if let Some(cors) = &api.http_cors {
             cors.apply(header(request.headers, "origin"), &mut reply);
         }
+        if api.kind == ApiKind::Http {
+            reply
+                .headers
+                .push(("Apigw-Requestid".to_string(), request.request_id.to_string()));
+        }
         (reply, Some(function), Some(api.logical_id.clone()))
     }
 
@@ -392,6 +437,9 @@ impl Gateway {
         if header(&headers, "x-forwarded-for").is_none() {
             headers.push(("x-forwarded-for".to_string(), request.source_ip.clone()));
         }
+        if header(&headers, "x-forwarded-port").is_none() {
+            headers.push(("x-forwarded-port".to_string(), self.config.port.to_string()));
+        }
         if header(&headers, "x-forwarded-proto").is_none() {
             headers.push(("x-forwarded-proto".to_string(), "http".to_string()));
         }
@@ -428,6 +476,7 @@ impl Gateway {
             path_parameters: &routed.parameters,
             base64_body,
             authorizer: None,
+            stage_variables: &api.stage_variables,
         };
         // Lambda authorizers.
         let authorizer_name = match route.authorizer.as_deref() {

@@ -88,8 +88,18 @@ fn header_text(value: &Value) -> Option<String> {
 /// Maps a payload 1.0 result. `binary_media_types` and the request's `Accept` decide, for REST
 /// APIs, whether a base64 body is decoded.
 pub fn from_v1(payload: &[u8], flavor: Flavor, binary_media_types: &[String], accept: Option<&str>) -> Reply {
-    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(payload) else {
-        return internal_error(flavor);
+    let object = match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(object)) => object,
+        // A result that is not JSON at all: REST's body then has no space (as recorded).
+        Err(_) if flavor == Flavor::Rest => {
+            let mut reply = Reply::json(502, r#"{"message":"Internal server error"}"#);
+            reply.headers.push((
+                "x-amzn-ErrorType".to_string(),
+                "InternalServerErrorException".to_string(),
+            ));
+            return reply;
+        }
+        _ => return internal_error(flavor),
     };
     let Some(status) = status_code(object.get("statusCode")) else {
         return internal_error(flavor);
@@ -187,14 +197,12 @@ pub fn from_v1(payload: &[u8], flavor: Flavor, binary_media_types: &[String], ac
 /// Maps a payload 2.0 result, including the inferred format: a JSON object without
 /// `statusCode`, or any other JSON value, is a 200 whose body is that JSON (a string unquoted).
 pub fn from_v2(payload: &[u8]) -> Reply {
-    let Ok(value) = serde_json::from_slice::<Value>(payload) else {
-        return http_internal_error();
-    };
-    let object = match value {
-        Value::Object(object) if object.contains_key("statusCode") => object,
-        Value::String(text) => return inferred(Bytes::from(text)),
-        Value::Null => return inferred(Bytes::new()),
-        other => return inferred(Bytes::from(other.to_string())),
+    // Anything but an object with `statusCode` is the body itself, byte for byte (a JSON string
+    // unquoted), as recorded: even output that is not JSON.
+    let object = match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(object)) if object.contains_key("statusCode") => object,
+        Ok(Value::String(text)) => return inferred(Bytes::from(text)),
+        _ => return inferred(Bytes::copy_from_slice(payload)),
     };
     let Some(status) = status_code(object.get("statusCode")) else {
         return http_internal_error();
@@ -317,7 +325,7 @@ mod tests {
                 output: "Not a valid proxy response object",
                 flavor: Flavor::Rest,
                 status: 502,
-                body: r#"{"message": "Internal server error"}"#,
+                body: r#"{"message":"Internal server error"}"#,
                 headers: &[("Content-Type", "application/json")],
             },
         ];
@@ -375,12 +383,14 @@ mod tests {
                 r#"{"message":"Internal Server Error"}"#,
                 "application/json",
             ),
+            ("not json", 200, "not json", "application/json"),
             (
-                "not json",
-                500,
-                r#"{"message":"Internal Server Error"}"#,
+                r#"{"name": "John Doe", "age":"#,
+                200,
+                r#"{"name": "John Doe", "age":"#,
                 "application/json",
             ),
+            ("[1, 2, 3]", 200, "[1, 2, 3]", "application/json"),
         ];
         for (output, status, body, content_type) in cases {
             let reply = from_v2(output.as_bytes());

@@ -1,6 +1,7 @@
 //! Route matching as API Gateway does it: static segments before `{param}` before `{proxy+}`,
 //! `ANY` after an exact method, `$default` last (HTTP APIs), a REST resource found by path first
-//! and then its method. Paths are case-sensitive and a trailing slash is significant.
+//! and then its method. Paths are case-sensitive; REST APIs ignore a trailing slash, HTTP APIs
+//! do not.
 
 /// One segment of a route's path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,10 +136,11 @@ pub struct Entry<T> {
 /// Finds the route for a REST API request: the most specific resource by path, then its
 /// method (exact before ANY).
 pub fn match_rest<T: Clone>(entries: &[Entry<T>], method: &str, path: &str) -> Match<T> {
-    let (segments, trailing) = split_path(path);
+    // REST APIs ignore a trailing slash (`/books/` reaches `/books`).
+    let (segments, _) = split_path(path);
     let mut best: Option<(Vec<u8>, &Pattern)> = None;
     for entry in entries {
-        if let Some((_, rank)) = entry.pattern.matches(&segments, trailing)
+        if let Some((_, rank)) = entry.pattern.matches(&segments, entry.pattern.trailing_slash)
             && best.as_ref().is_none_or(|(best_rank, _)| rank < *best_rank)
         {
             best = Some((rank, &entry.pattern));
@@ -156,7 +158,7 @@ pub fn match_rest<T: Clone>(entries: &[Entry<T>], method: &str, path: &str) -> M
         Some(entry) => {
             let parameters = entry
                 .pattern
-                .matches(&segments, trailing)
+                .matches(&segments, entry.pattern.trailing_slash)
                 .map(|(p, _)| p)
                 .unwrap_or_default();
             Match::Found {
@@ -170,10 +172,10 @@ pub fn match_rest<T: Clone>(entries: &[Entry<T>], method: &str, path: &str) -> M
 
 /// The methods defined on the REST resource a path resolves to, if any (for CORS preflights).
 pub fn rest_resource_methods<T>(entries: &[Entry<T>], path: &str) -> Option<Vec<String>> {
-    let (segments, trailing) = split_path(path);
+    let (segments, _) = split_path(path);
     let mut best: Option<(Vec<u8>, &Pattern)> = None;
     for entry in entries {
-        if let Some((_, rank)) = entry.pattern.matches(&segments, trailing)
+        if let Some((_, rank)) = entry.pattern.matches(&segments, entry.pattern.trailing_slash)
             && best.as_ref().is_none_or(|(best_rank, _)| rank < *best_rank)
         {
             best = Some((rank, &entry.pattern));
@@ -225,6 +227,18 @@ pub fn match_http<T: Clone>(entries: &[Entry<T>], method: &str, path: &str) -> M
     }
 }
 
+/// Whether any route matches the path, whatever its method (REST: a resource exists).
+pub fn path_matches<T>(entries: &[Entry<T>], path: &str, rest: bool) -> bool {
+    let (segments, trailing) = split_path(path);
+    entries.iter().any(|entry| {
+        if entry.default_route {
+            return true;
+        }
+        let trailing = if rest { entry.pattern.trailing_slash } else { trailing };
+        entry.pattern.matches(&segments, trailing).is_some()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,7 +288,7 @@ mod tests {
             ),
             ("GET", "/", Some(("root", &[]))),
             ("GET", "/Books", Some(("proxy", &[("proxy", "Books")]))),
-            ("GET", "/books/", Some(("proxy", &[("proxy", "books/")]))),
+            ("GET", "/books/", Some(("list", &[]))),
             ("GET", "/books/a%20b", Some(("get", &[("id", "a%20b")]))),
         ];
         for &(method, path, expected) in cases {

@@ -93,6 +93,9 @@ pub struct LambdaOptions {
     pub log_lines_max: usize,
     pub credentials: Arc<dyn CredentialIssuer>,
     pub log_sink: Option<LogSink>,
+    /// `stratus` itself, which runs each function under `stratus __supervise` so the function's
+    /// own child processes die with Stratus too. Without it only the function process does.
+    pub supervisor: Option<PathBuf>,
 }
 
 impl LambdaOptions {
@@ -113,6 +116,7 @@ impl LambdaOptions {
             log_lines_max: 5000,
             credentials,
             log_sink: None,
+            supervisor: None,
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Call {
     pub cognito_identity: Option<String>,
     /// Return the invocation's log with the result.
     pub tail: bool,
+    /// The request id to use (retries of an asynchronous invocation keep theirs).
+    pub request_id: Option<String>,
 }
 
 /// How an invocation ended, as the Invoke API reports it.
@@ -74,6 +76,23 @@ pub struct Completed {
     pub duration: Duration,
     /// Init duration when this invocation started a new instance.
     pub init_duration: Option<Duration>,
+    /// The warm instance it was given had died: run it again on a new one.
+    pub(crate) instance_gone: bool,
+}
+
+impl Completed {
+    fn gone(id: &str) -> Completed {
+        Completed {
+            request_id: id.to_string(),
+            payload: Bytes::new(),
+            function_error: None,
+            error_type: None,
+            log: None,
+            duration: Duration::ZERO,
+            init_duration: None,
+            instance_gone: true,
+        }
+    }
 }
 
 /// Runtime and search paths worked out for a code generation.
@@ -357,6 +376,7 @@ impl FunctionState {
             log: None,
             duration: started.elapsed(),
             init_duration: None,
+            instance_gone: false,
         }
     }
 
@@ -364,7 +384,7 @@ impl FunctionState {
     pub async fn invoke(&self, context: &ServiceContext<'_>, call: Call) -> Result<Completed, InvokeError> {
         let _permit = self.acquire_slot().await?;
         let started = Instant::now();
-        let request_id = ids::request_id();
+        let request_id = call.request_id.clone().unwrap_or_else(ids::request_id);
         let prepared = match self.prepare(context).await {
             Ok(prepared) => prepared,
             Err(unrunnable) => {
@@ -376,54 +396,65 @@ impl FunctionState {
             }
         };
         let id: Arc<str> = Arc::from(request_id.as_str());
-        let (mut instance, cold) = match self.take_idle() {
-            Some(instance) => (instance, false),
-            None => {
-                let instance_id = context.instance_ids.fetch_add(1, Ordering::Relaxed);
-                let (environment, access_key_id) = self.environment(&prepared, context, instance_id);
-                let spec = SpawnSpec {
-                    generation: prepared.generation,
-                    launch: &prepared.launch,
-                    code_dir: self.config.code_dir.clone(),
-                    environment,
-                    logs: Arc::clone(&self.logs),
-                    first_request: Some(Arc::clone(&id)),
-                    access_key_id,
-                };
-                match instance::spawn(spec).await {
-                    Ok(instance) => {
-                        self.live.fetch_add(1, Ordering::SeqCst);
-                        (instance, true)
-                    }
-                    Err(error) => {
-                        let message = format!("cannot start {}: {error}", prepared.launch.program.display());
-                        let mut completed = self.failure(&request_id, "Runtime.InvalidEntrypoint", message, started);
-                        if call.tail {
-                            completed.log = Some(self.logs.invocation(&request_id));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            // After a warm instance was found dead, start a fresh one.
+            let idle = if attempts == 1 { self.take_idle() } else { None };
+            let (mut instance, cold) = match idle {
+                Some(instance) => (instance, false),
+                None => {
+                    let instance_id = context.instance_ids.fetch_add(1, Ordering::Relaxed);
+                    let (environment, access_key_id) = self.environment(&prepared, context, instance_id);
+                    let spec = SpawnSpec {
+                        generation: prepared.generation,
+                        launch: &prepared.launch,
+                        code_dir: self.config.code_dir.clone(),
+                        environment,
+                        logs: Arc::clone(&self.logs),
+                        first_request: Some(Arc::clone(&id)),
+                        supervisor: context.options.supervisor.as_deref(),
+                        access_key_id,
+                    };
+                    match instance::spawn(spec).await {
+                        Ok(instance) => {
+                            self.live.fetch_add(1, Ordering::SeqCst);
+                            (instance, true)
                         }
-                        return Ok(completed);
+                        Err(error) => {
+                            let message = format!("cannot start {}: {error}", prepared.launch.program.display());
+                            let mut completed =
+                                self.failure(&request_id, "Runtime.InvalidEntrypoint", message, started);
+                            if call.tail {
+                                completed.log = Some(self.logs.invocation(&request_id));
+                            }
+                            return Ok(completed);
+                        }
                     }
                 }
+            };
+            if !cold {
+                instance.shared.set_log_request(Some(Arc::clone(&id)));
             }
-        };
-        if !cold {
-            instance.shared.set_log_request(Some(Arc::clone(&id)));
+            self.busy.fetch_add(1, Ordering::SeqCst);
+            let result = self
+                .run(context, &mut instance, cold, &id, call.clone(), &prepared, started)
+                .await;
+            self.busy.fetch_sub(1, Ordering::SeqCst);
+            let (completed, healthy) = result;
+            let stopping = context.stopping.load(Ordering::SeqCst);
+            if healthy {
+                self.put_idle(instance, stopping);
+            } else {
+                instance.kill();
+                self.live.fetch_sub(1, Ordering::SeqCst);
+                context.options.credentials.revoke(&instance.access_key_id);
+            }
+            if completed.instance_gone && attempts < 2 && !stopping {
+                continue;
+            }
+            return Ok(completed);
         }
-        self.busy.fetch_add(1, Ordering::SeqCst);
-        let result = self
-            .run(context, &mut instance, cold, &id, call, &prepared, started)
-            .await;
-        self.busy.fetch_sub(1, Ordering::SeqCst);
-        let (completed, healthy) = result;
-        let stopping = context.stopping.load(Ordering::SeqCst);
-        if healthy {
-            self.put_idle(instance, stopping);
-        } else {
-            instance.kill();
-            self.live.fetch_sub(1, Ordering::SeqCst);
-            context.options.credentials.revoke(&instance.access_key_id);
-        }
-        Ok(completed)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -496,8 +527,11 @@ impl FunctionState {
                     .await;
             }
             Phase::Gone => {
-                let end = match shared.take_init_error() {
+                // The init error arrives on the reply (its sender dropped the pick-up one).
+                let end = match reply.try_recv().ok().or_else(|| shared.take_init_error()) {
                     Some(outcome) => EndParts::Outcome(outcome),
+                    // A warm instance that died before taking the invocation: try a new one.
+                    None if !cold => return (Completed::gone(id), false),
                     None => EndParts::Exited(exit_description(&exit_view)),
                 };
                 return self
@@ -511,7 +545,7 @@ impl FunctionState {
         instance.initialized = true;
         let deadline = tokio::time::Instant::from_std(picked_at + timeout);
         let memory_limit_mb = self.config.memory_mb;
-        let pid = instance.pid;
+        let pid = instance.memory_pid();
         let mut memory_check = tokio::time::interval_at(
             tokio::time::Instant::now() + MEMORY_CHECK_INTERVAL,
             MEMORY_CHECK_INTERVAL,
@@ -532,7 +566,9 @@ impl FunctionState {
                 }
                 _ = tokio::time::sleep_until(deadline) => break EndParts::Timeout,
                 _ = memory_check.tick() => {
-                    if instance::resident_mb(pid).is_some_and(|used| used > memory_limit_mb) {
+                    let used = instance::resident_mb(pid).unwrap_or(0);
+                    instance.peak_mb = instance.peak_mb.max(used);
+                    if used > memory_limit_mb {
                         crate::process::kill_group(pid);
                         break EndParts::OutOfMemory;
                     }
@@ -672,6 +708,11 @@ impl FunctionState {
                 )
             }
         };
+        // The peak before any kill: a dead process has no figures left to read.
+        let peak = crate::process::peak_resident_bytes(instance.memory_pid())
+            .map(|bytes| bytes.div_ceil(1024 * 1024))
+            .unwrap_or(0);
+        instance.peak_mb = instance.peak_mb.max(peak);
         if !healthy {
             crate::process::kill_group(instance.pid);
         }
@@ -686,7 +727,7 @@ impl FunctionState {
                 self.logs.push(Some(id), text.to_string(), true);
             }
         }
-        let max_used = instance::resident_mb(instance.pid).unwrap_or(0);
+        let max_used = instance.peak_mb;
         let report = Report {
             request_id: Arc::clone(id),
             duration,
@@ -734,6 +775,7 @@ impl FunctionState {
                 log,
                 duration,
                 init_duration: if cold { init_duration } else { None },
+                instance_gone: false,
             },
             healthy,
         )

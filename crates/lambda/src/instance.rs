@@ -88,7 +88,7 @@ pub struct Shared {
     pub closed: Notify,
     init_error: Mutex<Option<Outcome>>,
     pub logs: Arc<LogBook>,
-    pid: Mutex<Option<u32>>,
+    pub(crate) pid: Mutex<Option<u32>>,
 }
 
 impl Shared {
@@ -176,12 +176,37 @@ pub struct Instance {
     pub initialized: bool,
     pub last_used: Instant,
     pub access_key_id: String,
+    /// The most memory seen in use, in MB.
+    pub peak_mb: u64,
+    /// Started through the supervisor (`pid` is the supervisor's, the function is its child).
+    supervised: bool,
+    function_pid: Option<u32>,
     server: JoinHandle<()>,
 }
 
 impl Instance {
     pub fn is_alive(&self) -> bool {
         self.exited.borrow().is_none()
+    }
+
+    /// The process whose memory counts: the function itself, not its supervisor.
+    pub fn memory_pid(&mut self) -> u32 {
+        if let Some(pid) = self.function_pid {
+            return pid;
+        }
+        if !self.supervised {
+            return self.pid;
+        }
+        match process::supervised_child(self.pid) {
+            Some(child) => {
+                self.function_pid = Some(child);
+                if let Ok(mut slot) = self.shared.pid.lock() {
+                    *slot = Some(child);
+                }
+                child
+            }
+            None => self.pid,
+        }
     }
 
     /// SIGKILLs the process group and stops the server.
@@ -206,6 +231,8 @@ pub struct SpawnSpec<'a> {
     pub logs: Arc<LogBook>,
     /// The request the first output lines belong to (the invocation the instance starts for).
     pub first_request: Option<Arc<str>>,
+    /// `stratus` itself, to run the function under `stratus __supervise`.
+    pub supervisor: Option<&'a std::path::Path>,
     pub access_key_id: String,
 }
 
@@ -227,7 +254,14 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
 
     let (reader, writer) = std::io::pipe()?;
     let writer_err = writer.try_clone()?;
-    let mut command = tokio::process::Command::new(&spec.launch.program);
+    let mut command = match spec.supervisor {
+        Some(supervisor) => {
+            let mut command = tokio::process::Command::new(supervisor);
+            command.arg("__supervise").arg(&spec.launch.program);
+            command
+        }
+        None => tokio::process::Command::new(&spec.launch.program),
+    };
     command
         .args(&spec.launch.args)
         .current_dir(&spec.code_dir)
@@ -237,7 +271,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         .stdin(std::process::Stdio::null())
         .stdout(writer)
         .stderr(writer_err);
-    let child = match process::spawn(&mut command) {
+    let child = match process::spawn(&mut command, spec.supervisor.is_some()) {
         Ok(child) => child,
         Err(error) => {
             server.abort();
@@ -265,6 +299,9 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         initialized: false,
         last_used: Instant::now(),
         access_key_id: spec.access_key_id,
+        peak_mb: 0,
+        supervised: spec.supervisor.is_some(),
+        function_pid: None,
         server,
     })
 }

@@ -32,6 +32,12 @@ pub use error::{ASYNC_REQUEST_BYTES_MAX, InvokeError, REQUEST_BYTES_MAX, RESPONS
 pub use function::{Call, Completed, RESERVED_VARIABLES, error_payload};
 pub use logs::LogLine;
 
+/// The hidden `stratus __supervise PROGRAM ARGS…` command (see [`process::supervise`]).
+#[cfg(target_os = "linux")]
+pub fn supervise(program: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
+    process::supervise(program, args)
+}
+
 use crate::function::{FunctionState, ServiceContext};
 use crate::logs::LogBook;
 use crate::runtime::Interpreters;
@@ -50,8 +56,8 @@ pub enum Invoked {
     /// A synchronous invocation's result (the function may still have failed: see
     /// `function_error`).
     Completed(Completed),
-    /// Queued for asynchronous execution.
-    Queued,
+    /// Queued for asynchronous execution, under this request id.
+    Queued { request_id: String },
     /// A dry run: the call would have been allowed.
     DryRun,
 }
@@ -239,19 +245,22 @@ impl Lambda {
                 Ok(Invoked::Completed(state.invoke(&context, call).await?))
             }
             InvocationType::Event => {
+                let request_id = call.request_id.get_or_insert_with(ids::request_id).clone();
                 let lambda = Arc::clone(self);
                 if let Ok(mut tasks) = self.async_tasks.lock() {
                     while tasks.try_join_next().is_some() {}
                     tasks.spawn(async move { lambda.run_event(state, call).await });
                 }
-                Ok(Invoked::Queued)
+                Ok(Invoked::Queued { request_id })
             }
         }
     }
 
     /// An asynchronous invocation: run, and on a function error retry twice after the configured
     /// delays, as Lambda does; throttles wait and retry too.
-    async fn run_event(self: Arc<Self>, state: Arc<FunctionState>, call: Call) {
+    async fn run_event(self: Arc<Self>, state: Arc<FunctionState>, mut call: Call) {
+        // Every attempt of one event has the same request id, as on AWS.
+        call.request_id.get_or_insert_with(ids::request_id);
         let mut failures = 0usize;
         let mut throttles = 0u32;
         loop {

@@ -137,7 +137,11 @@ pub struct Report {
 
 impl Report {
     pub fn line(&self) -> String {
-        let billed = self.duration.as_nanos().div_ceil(1_000_000).max(1);
+        // Since August 2025 Lambda bills the init phase of a cold start too.
+        let billed = (self.duration + self.init_duration.unwrap_or_default())
+            .as_nanos()
+            .div_ceil(1_000_000)
+            .max(1);
         let mut line = format!(
             "REPORT RequestId: {}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
             self.request_id,
@@ -172,7 +176,7 @@ mod tests {
         };
         assert_eq!(
             report.line(),
-            "REPORT RequestId: r1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 150.50 ms"
+            "REPORT RequestId: r1\tDuration: 1.23 ms\tBilled Duration: 152 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 150.50 ms"
         );
         let exact = Report {
             duration: Duration::from_millis(3),

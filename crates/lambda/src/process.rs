@@ -5,6 +5,7 @@
 //! (`prctl(PR_SET_PDEATHSIG)`), so no function outlives Stratus even after `kill -9`; and a
 //! function's whole process group is killed with `kill(-pgid)`, so a handler's own children go
 //! with it. Both are plain system calls on integers, async-signal-safe, and touch no memory.
+//! The supervisor (below) uses signal masks and `sigwait` for the same reason.
 #![allow(unsafe_code)]
 
 use std::path::Path;
@@ -12,17 +13,19 @@ use std::path::Path;
 use tokio::process::{Child, Command};
 
 /// Spawns `command` in its own process group, to be killed when Stratus's thread that spawned
-/// it exits. Stratus spawns only from its long-lived runtime threads.
-pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
+/// it exits. Stratus spawns only from its long-lived runtime threads. With a `supervisor`
+/// (see [`supervise`]), the process is told with SIGTERM instead, so it can kill its group.
+pub fn spawn(command: &mut Command, supervised: bool) -> std::io::Result<Child> {
     command.process_group(0).kill_on_drop(true);
     #[cfg(target_os = "linux")]
     {
         let parent = std::process::id();
+        let signal = if supervised { libc::SIGTERM } else { libc::SIGKILL };
         // SAFETY: the closure runs in the child between fork and exec and only makes
         // async-signal-safe system calls with integer arguments; it allocates nothing.
         unsafe {
             command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 // The parent may have died before prctl took effect.
@@ -34,6 +37,95 @@ pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
         }
     }
     command.spawn()
+}
+
+/// The supervisor: `stratus __supervise PROGRAM ARGS…` runs the function process as its child,
+/// in its own process group, and kills the whole group (the function's own children included)
+/// when Stratus dies — the kernel sends it SIGTERM then (`PR_SET_PDEATHSIG`), even after
+/// `kill -9` of Stratus. It exits as the function exits, re-raising a fatal signal so Stratus
+/// sees the same status. Returns the exit code when it cannot re-raise.
+#[cfg(target_os = "linux")]
+pub fn supervise(program: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    // SAFETY: sigset manipulation on a local, zeroed set; pthread_sigmask on this thread only.
+    let mut waited: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigemptyset(&mut waited);
+        libc::sigaddset(&mut waited, libc::SIGTERM);
+        libc::sigaddset(&mut waited, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &waited, std::ptr::null_mut());
+    }
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    // SAFETY: between fork and exec, only sigprocmask on a stack value (async-signal-safe).
+    unsafe {
+        command.pre_exec(|| {
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            eprintln!("stratus: cannot start {}: {error}", program.to_string_lossy());
+            return 127;
+        }
+    };
+    let status = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let recorded = std::sync::Arc::clone(&status);
+    std::thread::spawn(move || {
+        let outcome = child.wait().ok();
+        if let Ok(mut slot) = recorded.lock() {
+            *slot = outcome;
+        }
+        // SAFETY: kill(2) on our own pid with an integer signal.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGUSR1);
+        }
+    });
+    loop {
+        let mut signal: libc::c_int = 0;
+        // SAFETY: sigwait with the set blocked above and a local out-parameter.
+        let result = unsafe { libc::sigwait(&waited, &mut signal) };
+        if result != 0 {
+            continue;
+        }
+        if signal == libc::SIGTERM {
+            // Stratus is gone: take the function and everything it started down.
+            // SAFETY: kill(2) on our own process group.
+            unsafe {
+                libc::kill(0, libc::SIGKILL);
+            }
+            return 137;
+        }
+        if signal == libc::SIGUSR1 {
+            let outcome = status.lock().ok().and_then(|s| *s);
+            let Some(outcome) = outcome else { return 1 };
+            if let Some(code) = outcome.code() {
+                return code;
+            }
+            let fatal = outcome.signal().unwrap_or(libc::SIGKILL);
+            // SAFETY: restore the default action and deliver the same signal to ourselves, so
+            // our parent sees the function's status.
+            unsafe {
+                libc::signal(fatal, libc::SIG_DFL);
+                let mut only: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut only);
+                libc::sigaddset(&mut only, fatal);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &only, std::ptr::null_mut());
+                libc::kill(libc::getpid(), fatal);
+            }
+            return 128 + fatal;
+        }
+    }
+}
+
+/// The function process a supervisor runs (its only child), from `/proc`.
+pub fn supervised_child(supervisor: u32) -> Option<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{supervisor}/task/{supervisor}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
 }
 
 /// SIGKILLs the process group led by `pid` (the function and anything it started).

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use stratus_dynamodb::Engine;
+use stratus_dynamodb::index::IndexInput;
 use stratus_dynamodb::key::ScalarType;
-use stratus_dynamodb::table::{BillingMode, CreateTableInput, Throughput};
+use stratus_dynamodb::table::{BillingMode, CreateTableInput, StreamInput, StreamViewType, Throughput};
 use stratus_lambda::FunctionConfig;
 use stratus_template::model::{App, Code};
 use stratus_template::{LoadOptions, Severity, find_template, load};
@@ -243,12 +244,52 @@ pub async fn create_tables(app: &App, engine: &Engine) -> Result<Vec<String>> {
         };
         let provisioned_throughput =
             (billing_mode == BillingMode::Provisioned).then_some(Throughput { read: 5, write: 5 });
+        let index_input = |index: &stratus_template::model::Index| -> Result<IndexInput> {
+            let mut schema = vec![(index.hash.name.clone(), "HASH".to_string())];
+            if let Some(range) = &index.range {
+                schema.push((range.name.clone(), "RANGE".to_string()));
+            }
+            Ok(IndexInput {
+                name: index.name.clone(),
+                key_schema: schema,
+                projection_type: Some(index.projection.clone()),
+                non_key_attributes: (index.projection == "INCLUDE").then(|| index.non_key_attributes.clone()),
+                throughput: provisioned_throughput,
+            })
+        };
+        for index in table.global_indexes.iter().chain(table.local_indexes.iter()) {
+            for element in std::iter::once(&index.hash).chain(index.range.as_ref()) {
+                if !attribute_definitions.iter().any(|(name, _)| name == &element.name) {
+                    attribute_definitions.push(key(element)?);
+                }
+            }
+        }
+        let global_indexes = (!table.global_indexes.is_empty())
+            .then(|| table.global_indexes.iter().map(index_input).collect::<Result<Vec<_>>>())
+            .transpose()?;
+        let local_indexes = (!table.local_indexes.is_empty())
+            .then(|| {
+                table
+                    .local_indexes
+                    .iter()
+                    .map(|i| index_input(i).map(|i| IndexInput { throughput: None, ..i }))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let stream = table.stream_view_type.as_deref().map(|view| StreamInput {
+            enabled: true,
+            view_type: StreamViewType::from_name(view),
+        });
         let input = CreateTableInput {
             table_name: table.name.clone(),
             attribute_definitions,
             key_schema,
             billing_mode: Some(billing_mode),
             provisioned_throughput,
+            global_indexes,
+            local_indexes,
+            stream,
+            tags: Vec::new(),
         };
         engine.create_table(input).await.map_err(|e| {
             anyhow::anyhow!(
@@ -417,6 +458,7 @@ pub fn gateway_apis(app: &App) -> (Vec<stratus_gateway::ApiConfig>, Vec<String>)
             routes,
             authorizers,
             default_authorizer,
+            stage_variables: api.stage_variables.clone(),
         });
     }
     (apis, notes)

@@ -174,6 +174,13 @@ pub struct StartArgs {
     /// The region the endpoint reports in ARNs.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// Seconds between sweeps for expired TTL items.
+    #[arg(long, default_value_t = 1.0)]
+    pub ttl_sweep_interval: f64,
+    /// Seconds an item is kept past its TTL before the sweep deletes it (AWS: up to a few days;
+    /// reads return it until then, as on AWS).
+    #[arg(long, default_value_t = 0.0)]
+    pub ttl_delay: f64,
     #[command(flatten)]
     pub template_options: TemplateOptions,
     #[command(flatten)]

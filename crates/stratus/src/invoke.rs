@@ -212,6 +212,7 @@ async fn standalone(args: &InvokeArgs, app: &App, function: &str, event: Bytes) 
         Engine::open(Arc::clone(&store), Arc::new(SystemClock), &args.region, ACCOUNT_ID)
             .map_err(|e| anyhow::anyhow!("cannot load the DynamoDB catalog: {e}"))?,
     );
+    stratus_aws::start_background(&engine, stratus_aws::BackgroundOptions::default());
     for note in app::create_tables(app, &engine).await? {
         eprintln!("stratus: note: {note}");
     }

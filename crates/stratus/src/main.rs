@@ -29,6 +29,18 @@ use crate::cli::{Cli, Command, FunctionOptions, IamMode, LogFormat, StartArgs, T
 pub const ACCOUNT_ID: &str = "000000000000";
 
 fn main() -> std::process::ExitCode {
+    // `stratus __supervise PROGRAM ARGS…`: not a user command; how function processes run
+    // (see stratus_lambda::supervise). Checked before clap to keep cold starts short.
+    let mut raw = std::env::args_os();
+    if raw.nth(1).is_some_and(|a| a == "__supervise") {
+        let rest: Vec<std::ffi::OsString> = raw.collect();
+        let Some((program, args)) = rest.split_first() else {
+            eprintln!("stratus: __supervise needs a program");
+            return std::process::ExitCode::from(2);
+        };
+        let code = stratus_lambda::supervise(program, args);
+        return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Start(args) => start(args),
@@ -115,6 +127,7 @@ pub fn lambda_options(
     lambda.install_dependencies = !options.no_install;
     lambda.host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_string());
     lambda.log_sink = Some(log_sink);
+    lambda.supervisor = std::env::current_exe().ok();
     lambda
 }
 
@@ -211,6 +224,20 @@ fn start(args: StartArgs) -> Result<()> {
             Engine::open(Arc::clone(&store), Arc::new(SystemClock), &args.region, ACCOUNT_ID)
                 .map_err(|e| anyhow::anyhow!("cannot load the DynamoDB catalog: {e}"))?,
         );
+        let seconds = |value: f64, default: f64| {
+            Duration::from_secs_f64(if value.is_finite() && value >= 0.0 {
+                value.min(86_400.0)
+            } else {
+                default
+            })
+        };
+        stratus_aws::start_background(
+            &engine,
+            stratus_aws::BackgroundOptions {
+                ttl_sweep_interval: seconds(args.ttl_sweep_interval, 1.0),
+                ttl_delay: seconds(args.ttl_delay, 0.0),
+            },
+        );
         let mut notes = Vec::new();
         if let Some(app) = &app {
             notes.extend(app::create_tables(app, &engine).await?);
@@ -271,6 +298,7 @@ fn start(args: StartArgs) -> Result<()> {
             config.region = args.region.clone();
             config.authorizers_enabled = !args.disable_authorizer;
             config.access_log = Some(access_log(args.log_format));
+            config.port = bound.port();
             let gateway = Arc::new(stratus_gateway::Gateway::new(config, Arc::clone(&lambda)));
             route_lines = gateway.describe_routes();
             gateway_server = Some(tokio::spawn(stratus_gateway::serve(
@@ -306,6 +334,13 @@ fn start(args: StartArgs) -> Result<()> {
                 }
             }
             for (function, path, methods) in mounted {
+                if path == "$default" {
+                    println!(
+                        "    Mounting {function} at http://{bound}/ ($default: every unmatched path) [{}]",
+                        methods.join(", ")
+                    );
+                    continue;
+                }
                 println!(
                     "    Mounting {function} at http://{bound}{path} [{}]",
                     methods.join(", ")

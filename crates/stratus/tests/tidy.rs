@@ -91,7 +91,9 @@ fn unsafe_code_and_process_spawning_stay_where_they_are_explained() {
         let is_tidy = path.ends_with("tests/tidy.rs");
         for spawner in [concat!("process::", "Command"), concat!("Command", "::new(")] {
             if text.contains(spawner) && !in_lambda && !is_tidy {
-                problems.push(format!("{path}: spawns processes ({spawner}); only the lambda crate does"));
+                problems.push(format!(
+                    "{path}: spawns processes ({spawner}); only the lambda crate does"
+                ));
             }
         }
     }
@@ -104,8 +106,14 @@ fn the_gateway_and_lambda_crates_keep_their_dependency_rules() {
         std::fs::read_to_string(workspace_root().join("crates").join(name).join("Cargo.toml")).unwrap_or_default()
     };
     for forbidden in ["stratus-dynamodb", "stratus-storage", "stratus-template", "anyhow"] {
-        assert!(!manifest("gateway").contains(forbidden), "the gateway must not depend on {forbidden}");
-        assert!(!manifest("lambda").contains(forbidden), "the lambda crate must not depend on {forbidden}");
+        assert!(
+            !manifest("gateway").contains(forbidden),
+            "the gateway must not depend on {forbidden}"
+        );
+        assert!(
+            !manifest("lambda").contains(forbidden),
+            "the lambda crate must not depend on {forbidden}"
+        );
     }
     assert!(!manifest("template").contains("tokio"), "the template crate is pure");
 }

@@ -1050,6 +1050,7 @@ fn add_api(app: &mut App, logical_id: &str, kind: ApiKind, stage: &str, implicit
         cors: None,
         auth: None,
         binary_media_types: Vec::new(),
+        stage_variables: BTreeMap::new(),
         location: location.clone(),
     });
 }
@@ -1070,6 +1071,10 @@ fn describe_api(app: &mut App, logical_id: &str, properties: &Node, cors_propert
             .and_then(Node::as_list)
             .map(|l| l.iter().map(plain).collect())
             .unwrap_or_default();
+        let variables = properties.get("Variables").or(properties.get("StageVariables"));
+        if let Some(entries) = variables.and_then(Node::as_map) {
+            api.stage_variables = entries.iter().map(|(k, v)| (k.clone(), plain(v))).collect();
+        }
     }
     // Routes declared in an OpenAPI DefinitionBody (or Body) through Lambda proxy integrations.
     let Some(paths) = properties
@@ -1267,6 +1272,58 @@ fn check_route_collisions(app: &App, diagnostics: &mut Vec<Diagnostic>) {
             );
         } else {
             seen.insert(key, route);
+        }
+    }
+    // REST APIs build a resource tree: one variable name per level under one parent.
+    let rest_apis: Vec<&str> = app
+        .apis
+        .values()
+        .filter(|a| a.kind == ApiKind::Rest)
+        .map(|a| a.logical_id.as_str())
+        .collect();
+    let mut variables: BTreeMap<(String, String), (String, &Route)> = BTreeMap::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for route in app.routes.iter().filter(|r| rest_apis.contains(&r.api.as_str())) {
+        let mut parent = String::new();
+        for segment in route.path.split('/').filter(|s| !s.is_empty()) {
+            let variable = segment
+                .strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .map(|s| s.trim_end_matches('+').to_string());
+            if let Some(variable) = variable {
+                let slot = (route.api.clone(), parent.clone());
+                match variables.get(&slot) {
+                    Some((existing, first)) if existing != &variable => {
+                        if reported.insert(slot.clone()) {
+                            diagnostics.push(
+                                Diagnostic::error(
+                                    &route.location,
+                                    format!(
+                                        "route {} {} on API {}: A sibling ({{{existing}}}) of this resource already has a variable path part -- only one is allowed (route {} {}, line {})",
+                                        route.method, route.path, route.api, first.method, first.path, first.location.line
+                                    ),
+                                )
+                                .with_hint("use the same variable name at this level in every path of the API"),
+                            );
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        variables.insert(slot, (variable, route));
+                    }
+                }
+            }
+            parent.push('/');
+            parent.push_str(
+                segment
+                    .trim_start_matches('{')
+                    .trim_end_matches('}')
+                    .trim_end_matches('+'),
+            );
+            if segment.starts_with('{') {
+                // Levels below a variable are keyed by its position, not its name.
+                parent = format!("{}/{{}}", parent.rsplit_once('/').map(|(p, _)| p).unwrap_or(""));
+            }
         }
     }
 }
@@ -1644,6 +1701,12 @@ fn table(
                         .get("Projection")
                         .and_then(|p| text(p.get("ProjectionType")))
                         .unwrap_or_else(|| "KEYS_ONLY".to_string()),
+                    non_key_attributes: index
+                        .get("Projection")
+                        .and_then(|p| p.get("NonKeyAttributes"))
+                        .and_then(Node::as_list)
+                        .map(|names| names.iter().map(plain).collect())
+                        .unwrap_or_default(),
                 });
             }
             Ok(indexes)

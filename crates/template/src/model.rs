@@ -80,6 +80,8 @@ pub struct Index {
     pub hash: KeyElement,
     pub range: Option<KeyElement>,
     pub projection: String,
+    /// `NonKeyAttributes` of an `INCLUDE` projection.
+    pub non_key_attributes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +120,8 @@ pub struct Api {
     /// `Auth` (authorizers, default authorizer), as written after evaluation.
     pub auth: Option<serde_json::Value>,
     pub binary_media_types: Vec<String>,
+    /// `Variables` (REST) / `StageVariables` (HTTP): the stage's variables.
+    pub stage_variables: BTreeMap<String, String>,
     pub location: Location,
 }
 

@@ -2,7 +2,10 @@
 //! wire types, checked as AWS checks them, handed to the engine, and the result rendered.
 
 pub mod legacy;
+pub mod multi;
 pub mod statements;
+pub mod streams;
+pub mod tables;
 pub mod validate;
 pub mod wire;
 
@@ -16,7 +19,7 @@ use stratus_dynamodb::engine::{
     DeleteItemInput, Expressions, GetItemInput, PageOutput, PutItemInput, QueryInput, ReturnValues, ScanInput, Select,
     TableDescription, UpdateItemInput,
 };
-use stratus_dynamodb::key::{KeySchema, ScalarType};
+use stratus_dynamodb::key::KeySchema;
 use stratus_dynamodb::table::{Billing, BillingMode, CreateTableInput, Throughput, UpdateTableInput};
 use stratus_dynamodb::{Engine, Error};
 
@@ -60,17 +63,18 @@ macro_rules! operations {
 
 operations! {
     supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan,
-        ExecuteStatement, BatchExecuteStatement],
-    later: [BatchGetItem, BatchWriteItem, CancelBulkOperation, CreateBackup, CreateGlobalTable,
-        DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation, DescribeContinuousBackups,
-        DescribeContributorInsights, DescribeEndpoints, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
-        DescribeImport, DescribeKinesisStreamingDestination, DescribeLimits, DescribeTableReplicaAutoScaling,
-        DescribeTimeToLive, DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
-        ListContributorInsights, ListExports, ListGlobalTables, ListImports, ListTagsOfResource, PutResourcePolicy,
-        RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems, TagResource,
-        TransactGetItems, TransactWriteItems, UntagResource, UpdateContinuousBackups, UpdateContributorInsights,
-        UpdateGlobalTable, UpdateGlobalTableSettings, UpdateKinesisStreamingDestination, UpdateTableReplicaAutoScaling,
-        UpdateTimeToLive]
+        BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems, UpdateTimeToLive, DescribeTimeToLive,
+        TagResource, UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints, DescribeContinuousBackups,
+        UpdateContinuousBackups, ExecuteStatement, BatchExecuteStatement],
+    later: [CancelBulkOperation, CreateBackup, CreateGlobalTable,
+        DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation,
+        DescribeContributorInsights, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
+        DescribeImport, DescribeKinesisStreamingDestination, DescribeTableReplicaAutoScaling,
+        DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
+        ListContributorInsights, ListExports, ListGlobalTables, ListImports, PutResourcePolicy,
+        RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems,
+        UpdateContributorInsights,
+        UpdateGlobalTable, UpdateGlobalTableSettings, UpdateKinesisStreamingDestination, UpdateTableReplicaAutoScaling]
 }
 
 /// An error as DynamoDB puts it on the wire.
@@ -174,6 +178,51 @@ impl From<Error> for ApiError {
                 "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
                 "Duplicate primary key exists in table",
             ),
+            Error::ExpiredIterator(message) => {
+                ApiError::new("com.amazonaws.dynamodb.v20120810#ExpiredIteratorException", message)
+            }
+            Error::TrimmedDataAccess(message) => {
+                ApiError::new("com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException", message)
+            }
+            Error::TransactionCanceled { reasons } => {
+                let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+                let mut failure = ApiError::new(
+                    "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                    format!(
+                        "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                        codes.join(", ")
+                    ),
+                );
+                failure.capital_message = true;
+                let reasons: Vec<Value> = reasons
+                    .iter()
+                    .map(|reason| {
+                        let mut entry = Map::new();
+                        entry.insert("Code".to_string(), json!(reason.code));
+                        if let Some(message) = &reason.message {
+                            entry.insert("Message".to_string(), json!(message));
+                        }
+                        if let Some(item) = &reason.item {
+                            entry.insert(
+                                "Item".to_string(),
+                                serde_json::to_value(ItemOut(item)).unwrap_or(Value::Null),
+                            );
+                        }
+                        Value::Object(entry)
+                    })
+                    .collect();
+                let mut extra = Map::new();
+                extra.insert("CancellationReasons".to_string(), Value::Array(reasons));
+                failure.extra = Some(extra);
+                failure
+            }
+            Error::TableNotFound(message) => {
+                ApiError::new("com.amazonaws.dynamodb.v20120810#TableNotFoundException", message)
+            }
+            Error::IdempotentParameterMismatch(message) => ApiError::new(
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                message,
+            ),
             Error::ConditionalCheckFailed { item } => {
                 let mut failure = ApiError::new(
                     "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
@@ -197,11 +246,11 @@ impl From<Error> for ApiError {
     }
 }
 
-type Reply = Result<Vec<u8>, ApiError>;
+pub(crate) type Reply = Result<Vec<u8>, ApiError>;
 
 /// Parses the body into an operation's wire type. Syntax errors were already reported; what is
 /// left are members of the wrong JSON type.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return serde_json::from_slice(b"{}").map_err(|e| ApiError::serialization(Some(e.to_string())));
     }
@@ -244,7 +293,7 @@ fn serialization_message(error: &serde_json::Error) -> String {
     text
 }
 
-fn to_json<T: Serialize>(value: &T) -> Reply {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Reply {
     serde_json::to_vec(value).map_err(|_| ApiError::internal())
 }
 
@@ -264,6 +313,23 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
         Operation::Scan => scan(engine, parse(body)?),
         Operation::ExecuteStatement => statements::execute_statement(engine, parse(body)?).await,
         Operation::BatchExecuteStatement => statements::batch_execute_statement(engine, parse(body)?).await,
+        Operation::BatchWriteItem => multi::batch_write_item(engine, parse(body)?).await,
+        Operation::BatchGetItem => multi::batch_get_item(engine, parse(body)?),
+        Operation::TransactWriteItems => multi::transact_write_items(engine, body).await,
+        Operation::TransactGetItems => multi::transact_get_items(engine, parse(body)?).await,
+        Operation::UpdateTimeToLive => multi::update_time_to_live(engine, parse(body)?).await,
+        Operation::DescribeTimeToLive => multi::describe_time_to_live(engine, parse(body)?),
+        Operation::TagResource => multi::tag_resource(engine, parse(body)?).await,
+        Operation::UntagResource => multi::untag_resource(engine, parse(body)?).await,
+        Operation::ListTagsOfResource => multi::list_tags_of_resource(engine, parse(body)?),
+        Operation::DescribeLimits => to_json(&json!({
+            "AccountMaxReadCapacityUnits": 80000,
+            "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000,
+            "TableMaxWriteCapacityUnits": 40000,
+        })),
+        Operation::DescribeContinuousBackups => multi::describe_continuous_backups(engine, parse(body)?),
+        Operation::UpdateContinuousBackups => multi::update_continuous_backups(engine, parse(body)?).await,
         other => Err(ApiError::unknown_operation(Some(format!(
             "Stratus does not implement {} yet; see docs/compatibility.md",
             other.name()
@@ -271,7 +337,7 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
     }
 }
 
-fn check(constraints: Constraints) -> Result<(), ApiError> {
+pub(crate) fn check(constraints: Constraints) -> Result<(), ApiError> {
     match constraints.finish() {
         Some(message) => Err(ApiError::validation(message)),
         None => Ok(()),
@@ -326,6 +392,7 @@ fn table_description_json(description: &TableDescription) -> Value {
         }
         table["BillingModeSummary"] = summary;
     }
+    tables::describe_extras(description, &mut table);
     table
 }
 
@@ -349,7 +416,7 @@ fn table_id(id: u64, created_at_ms: i64) -> String {
     )
 }
 
-fn throughput_in(
+pub(crate) fn throughput_in(
     constraints: &mut Constraints,
     member: &str,
     throughput: Option<wire::ThroughputIn>,
@@ -388,16 +455,8 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
     let mut c = Constraints::new();
     c.not_null("attributeDefinitions", &input.attribute_definitions);
     let definitions = input.attribute_definitions.unwrap_or_default();
-    for (index, definition) in definitions.iter().enumerate() {
-        let member = format!("attributeDefinitions.{}.member", index + 1);
-        c.enumeration(
-            &format!("{member}.attributeType"),
-            definition.attribute_type.as_deref(),
-            &["B", "N", "S"],
-        );
-        c.not_null(&format!("{member}.attributeType"), &definition.attribute_type);
-        c.not_null(&format!("{member}.attributeName"), &definition.attribute_name);
-    }
+    let attribute_definitions = tables::attribute_definitions_in(&mut c, &definitions);
+    let local_indexes = tables::indexes_in(&mut c, "localSecondaryIndexes", input.local_secondary_indexes);
     c.table_name("tableName", input.table_name.as_deref(), 3);
     c.not_null("tableName", &input.table_name);
     c.enumeration(
@@ -405,7 +464,9 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
         input.billing_mode.as_deref(),
         &["PROVISIONED", "PAY_PER_REQUEST"],
     );
+    let global_indexes = tables::indexes_in(&mut c, "globalSecondaryIndexes", input.global_secondary_indexes);
     let throughput = throughput_in(&mut c, "provisionedThroughput", input.provisioned_throughput);
+    let stream = tables::stream_in(&mut c, input.stream_specification);
     c.not_null("keySchema", &input.key_schema);
     let key_schema_given = input.key_schema.is_some();
     let key_schema = input.key_schema.unwrap_or_default();
@@ -435,26 +496,25 @@ async fn create_table(engine: &Arc<Engine>, input: wire::CreateTableIn) -> Reply
         c.list_length("keySchema", &rendered_schema, key_schema.len(), 1, 2);
     }
     check(c)?;
-    if input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some() {
-        return Err(ApiError::validation(
-            "Stratus does not support secondary indexes yet (LocalSecondaryIndexes / GlobalSecondaryIndexes)",
-        ));
-    }
+    let tags = input
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+        .collect();
     let request = CreateTableInput {
         table_name: input.table_name.unwrap_or_default(),
-        attribute_definitions: definitions
-            .into_iter()
-            .map(|d| {
-                let scalar = ScalarType::from_name(d.attribute_type.as_deref().unwrap_or("S")).unwrap_or(ScalarType::S);
-                (d.attribute_name.unwrap_or_default(), scalar)
-            })
-            .collect(),
+        attribute_definitions,
         key_schema: key_schema
             .into_iter()
             .map(|k| (k.attribute_name.unwrap_or_default(), k.key_type.unwrap_or_default()))
             .collect(),
         billing_mode: billing_mode(input.billing_mode.as_deref()),
         provisioned_throughput: throughput,
+        global_indexes,
+        local_indexes,
+        stream,
+        tags,
     };
     let description = engine.create_table(request).await?;
     to_json(&json!({"TableDescription": table_description_json(&description)}))
@@ -501,6 +561,8 @@ fn list_tables(engine: &Arc<Engine>, input: wire::ListTablesIn) -> Reply {
 
 async fn update_table(engine: &Arc<Engine>, input: wire::UpdateTableIn) -> Reply {
     let mut c = Constraints::new();
+    let definitions = input.attribute_definitions.unwrap_or_default();
+    let attribute_definitions = tables::attribute_definitions_in(&mut c, &definitions);
     c.table_name("tableName", input.table_name.as_deref(), 3);
     c.not_null("tableName", &input.table_name);
     c.enumeration(
@@ -509,18 +571,26 @@ async fn update_table(engine: &Arc<Engine>, input: wire::UpdateTableIn) -> Reply
         &["PROVISIONED", "PAY_PER_REQUEST"],
     );
     let throughput = throughput_in(&mut c, "provisionedThroughput", input.provisioned_throughput);
+    let index_updates = tables::index_updates_in(&mut c, input.global_secondary_index_updates);
+    let stream = tables::stream_in(&mut c, input.stream_specification);
     check(c)?;
-    if input.global_secondary_index_updates.is_some() || input.stream_specification.is_some() {
-        return Err(ApiError::validation(
-            "Stratus does not support GlobalSecondaryIndexUpdates or StreamSpecification in UpdateTable yet",
-        ));
-    }
     let request = UpdateTableInput {
         table_name: input.table_name.unwrap_or_default(),
         billing_mode: billing_mode(input.billing_mode.as_deref()),
         provisioned_throughput: throughput,
+        attribute_definitions,
+        index_updates,
+        stream,
     };
+    let changes_indexes = !request.index_updates.is_empty();
     let description = engine.update_table(request).await?;
+    if changes_indexes {
+        // Index builds and drops run in the background, as on AWS (CREATING, then ACTIVE).
+        let engine = Arc::clone(engine);
+        tokio::spawn(async move {
+            let _ = engine.finish_index_changes().await;
+        });
+    }
     to_json(&json!({"TableDescription": table_description_json(&description)}))
 }
 
@@ -544,7 +614,7 @@ fn return_values(name: Option<&str>) -> ReturnValues {
 /// Checks ExpressionAttributeNames/Values the way AWS does before any expression is parsed.
 /// `expression_used` says whether the request has any expression; `values_null_message` is the
 /// tail AWS adds when values come without one ("ConditionExpression is null").
-fn expressions(
+pub(crate) fn expressions(
     names: Option<HashMap<String, String>>,
     values: Option<WireItem>,
     names_allowed: bool,
@@ -945,14 +1015,18 @@ fn start_key(key: Option<WireItem>) -> Result<Option<stratus_dynamodb::value::It
     }
 }
 
-/// The key schema of a table an item operation names ("Requested resource not found" when
-/// there is no such table).
-fn item_key_schema(engine: &Engine, table_name: &str) -> Result<KeySchema, ApiError> {
-    match engine.describe_table(table_name) {
-        Ok(description) => Ok(description.definition.key_schema),
-        Err(Error::ResourceNotFound(_)) => Err(Error::table_not_found().into()),
-        Err(other) => Err(other.into()),
-    }
+/// The key schema a read uses: the table's, or its index's ("Requested resource not found" when
+/// there is no such table; `None` when there is no such index, which the engine reports).
+fn read_key_schema(engine: &Engine, table_name: &str, index: Option<&str>) -> Result<Option<KeySchema>, ApiError> {
+    let definition = match engine.describe_table(table_name) {
+        Ok(description) => description.definition,
+        Err(Error::ResourceNotFound(_)) => return Err(Error::table_not_found().into()),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(match index {
+        Some(name) => definition.index(name).map(|index| index.key_schema.clone()),
+        None => Some(definition.key_schema),
+    })
 }
 
 /// Every text a generated placeholder must not collide with: the request's own expressions and
@@ -1048,8 +1122,9 @@ fn query(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
         "1 validation error detected: ",
     )?;
     let table_name = input.table_name.unwrap_or_default();
-    if key_terms.is_some() || filter_terms.is_some() {
-        let schema = item_key_schema(engine, &table_name)?;
+    if (key_terms.is_some() || filter_terms.is_some())
+        && let Some(schema) = read_key_schema(engine, &table_name, input.index_name.as_deref())?
+    {
         if let Some(terms) = &key_terms {
             legacy::check_key_conditions(terms, &schema)?;
         }

@@ -129,8 +129,13 @@ pub async fn execute_statement(engine: &Arc<Engine>, input: ExecuteStatementIn) 
 /// BatchStatementErrorCodeEnum for an error of one statement.
 fn batch_error_code(error: &Error) -> &'static str {
     match error {
-        Error::Validation(_) | Error::ResourceInUse(_) => "ValidationError",
-        Error::ResourceNotFound(_) => "ResourceNotFound",
+        Error::Validation(_)
+        | Error::ResourceInUse(_)
+        | Error::ExpiredIterator(_)
+        | Error::TrimmedDataAccess(_)
+        | Error::IdempotentParameterMismatch(_) => "ValidationError",
+        Error::ResourceNotFound(_) | Error::TableNotFound(_) => "ResourceNotFound",
+        Error::TransactionCanceled { .. } => "TransactionConflict",
         Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailed",
         Error::DuplicateItem => "DuplicateItem",
         Error::LimitExceeded(_) => "RequestLimitExceeded",

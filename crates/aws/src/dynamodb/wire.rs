@@ -292,9 +292,63 @@ pub struct CreateTableIn {
     pub key_schema: Option<Vec<KeySchemaElementIn>>,
     pub billing_mode: Option<String>,
     pub provisioned_throughput: Option<ThroughputIn>,
-    pub local_secondary_indexes: Option<de::IgnoredAny>,
-    pub global_secondary_indexes: Option<de::IgnoredAny>,
-    pub stream_specification: Option<de::IgnoredAny>,
+    pub local_secondary_indexes: Option<Vec<IndexIn>>,
+    pub global_secondary_indexes: Option<Vec<IndexIn>>,
+    pub stream_specification: Option<StreamSpecificationIn>,
+    pub tags: Option<Vec<TagIn>>,
+}
+
+/// A GlobalSecondaryIndex / LocalSecondaryIndex of CreateTable, or the `Create` of an update.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexIn {
+    pub index_name: Option<String>,
+    pub key_schema: Option<Vec<KeySchemaElementIn>>,
+    pub projection: Option<ProjectionIn>,
+    pub provisioned_throughput: Option<ThroughputIn>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionIn {
+    pub projection_type: Option<String>,
+    pub non_key_attributes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecificationIn {
+    pub stream_enabled: Option<bool>,
+    pub stream_view_type: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagIn {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+/// One entry of `GlobalSecondaryIndexUpdates`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexUpdateIn {
+    pub create: Option<IndexIn>,
+    pub update: Option<IndexThroughputIn>,
+    pub delete: Option<IndexNameIn>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexThroughputIn {
+    pub index_name: Option<String>,
+    pub provisioned_throughput: Option<ThroughputIn>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexNameIn {
+    pub index_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -316,8 +370,9 @@ pub struct UpdateTableIn {
     pub table_name: Option<String>,
     pub billing_mode: Option<String>,
     pub provisioned_throughput: Option<ThroughputIn>,
-    pub global_secondary_index_updates: Option<de::IgnoredAny>,
-    pub stream_specification: Option<de::IgnoredAny>,
+    pub attribute_definitions: Option<Vec<AttributeDefinitionIn>>,
+    pub global_secondary_index_updates: Option<Vec<IndexUpdateIn>>,
+    pub stream_specification: Option<StreamSpecificationIn>,
 }
 
 /// Members shared by the item operations; each operation reads the ones it has.

@@ -191,7 +191,7 @@ class FakeRuntimeAPI(object):
 
 
 class FunctionProcess(object):
-    def __init__(self, task_root, handler, api, extra_env=None):
+    def __init__(self, task_root, handler, api, extra_env=None, script=BOOTSTRAP):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("AWS_", "_X_AMZN", "PYTEST")) and k != "PYTHONPATH"}
         env.update({
@@ -207,7 +207,7 @@ class FunctionProcess(object):
         })
         env.update(extra_env or {})
         self.api = api
-        self.proc = subprocess.Popen([PYTHON, "-u", BOOTSTRAP], env=env, cwd=str(task_root),
+        self.proc = subprocess.Popen([PYTHON, "-u", script], env=env, cwd=str(task_root),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self._out = []
@@ -263,7 +263,7 @@ def run(tmp_path):
     """run(files, handler="app.handler", env=None, **api_options) -> (FunctionProcess, FakeRuntimeAPI)."""
     started = []
 
-    def start(files, handler="app.handler", env=None, **api_options):
+    def start(files, handler="app.handler", env=None, script=BOOTSTRAP, **api_options):
         task_root = tmp_path / "task"
         task_root.mkdir(exist_ok=True)
         for name, text in files.items():
@@ -271,7 +271,7 @@ def run(tmp_path):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text))
         api = FakeRuntimeAPI(**api_options)
-        fn = FunctionProcess(task_root, handler, api, env)
+        fn = FunctionProcess(task_root, handler, api, env, script)
         api.fn = fn
         started.append((fn, api))
         return fn, api
@@ -949,3 +949,24 @@ def test_sigint_exits_quietly(run):
     fn.proc.send_signal(signal.SIGINT)
     assert fn.wait_exit() == 130
     assert b"".join(fn._err) == b""
+
+
+def test_runs_from_precompiled_pyc(run, tmp_path):
+    # Compiling the script costs about 10 ms per cold start, so Stratus may
+    # launch a .pyc compiled once per interpreter. Behaviour must not change.
+    pyc = str(tmp_path / "bootstrap.pyc")
+    subprocess.run([PYTHON, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
+                    "doraise=True)", BOOTSTRAP, pyc], check=True, timeout=WAIT)
+    fn, api = run({"app.py": """
+        import sys
+        def handler(event, context):
+            if event.get("fail"):
+                raise ValueError("from pyc")
+            return sys.path[0]
+    """}, script=pyc)
+    api.invoke()
+    assert api.wait_post().json() == str(run.task_root)
+    api.invoke({"fail": True})
+    body = api.wait_post().json()
+    assert body["errorType"] == "ValueError"
+    assert len(body["stackTrace"]) == 1 and app_path(run) in body["stackTrace"][0]

@@ -1,0 +1,587 @@
+//! The engine's DynamoDB Streams and TimeToLive operations: listing and describing streams,
+//! shard iterators and GetRecords, TTL settings, the TTL sweep and the 24-hour trim.
+
+use std::ops::{Bound, ControlFlow};
+use std::sync::Arc;
+
+use stratus_storage::{KeyRange, write};
+
+use super::{Engine, WriteMeta, corrupt, stream_space, ttl_space};
+use crate::codec::decode_item;
+use crate::error::Error;
+use crate::key::KeySchema;
+use crate::stream::{self, Iterator, StreamRecord};
+use crate::table::{StreamState, TtlState};
+use crate::value::Item;
+
+/// GetShardIterator's `ShardIteratorType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardIteratorType {
+    TrimHorizon,
+    Latest,
+    AtSequenceNumber,
+    AfterSequenceNumber,
+}
+
+impl ShardIteratorType {
+    pub fn from_name(name: &str) -> Option<ShardIteratorType> {
+        Some(match name {
+            "TRIM_HORIZON" => ShardIteratorType::TrimHorizon,
+            "LATEST" => ShardIteratorType::Latest,
+            "AT_SEQUENCE_NUMBER" => ShardIteratorType::AtSequenceNumber,
+            "AFTER_SEQUENCE_NUMBER" => ShardIteratorType::AfterSequenceNumber,
+            _ => return None,
+        })
+    }
+}
+
+/// One stream in ListStreams: (StreamArn, TableName, StreamLabel).
+pub type StreamListing = (String, String, String);
+
+/// What DescribeStream reports.
+#[derive(Clone, Debug)]
+pub struct StreamDescription {
+    pub arn: String,
+    pub table_name: String,
+    pub stream: StreamState,
+    pub key_schema: KeySchema,
+    pub created_ms: i64,
+    pub shard_id: String,
+    /// First and (for a disabled stream) last sequence number held.
+    pub first_sequence: Option<u64>,
+    pub last_sequence: Option<u64>,
+}
+
+impl Engine {
+    pub fn stream_arn(&self, table: &str, label: &str) -> String {
+        format!("{}/stream/{label}", self.table_arn(table))
+    }
+
+    /// Streams (latest per table), optionally of one table, in table order.
+    pub fn list_streams(
+        &self,
+        table: Option<&str>,
+        exclusive_start: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<StreamListing>, Option<String>), Error> {
+        if let Some(name) = table
+            && !self.catalog().contains_key(name)
+        {
+            return Err(Error::ResourceNotFound(format!(
+                "Requested resource not found: Table: {name} not found"
+            )));
+        }
+        let mut streams: Vec<StreamListing> = self
+            .catalog()
+            .values()
+            .filter(|t| table.is_none_or(|name| t.definition.name == name))
+            .filter_map(|t| {
+                let stream = t.definition.stream.as_ref()?;
+                Some((
+                    self.stream_arn(&t.definition.name, &stream.label),
+                    t.definition.name.clone(),
+                    stream.label.clone(),
+                ))
+            })
+            .collect();
+        if let Some(start) = exclusive_start
+            && let Some(position) = streams.iter().position(|(arn, _, _)| arn == start)
+        {
+            streams.drain(..=position);
+        }
+        let more = streams.len() > limit;
+        streams.truncate(limit);
+        let last = if more {
+            streams.last().map(|(arn, _, _)| arn.clone())
+        } else {
+            None
+        };
+        Ok((streams, last))
+    }
+
+    /// The table and stream an ARN names (`arn:aws:dynamodb:R:A:table/T/stream/LABEL`).
+    fn stream_of(&self, arn: &str) -> Result<(Arc<super::Table>, StreamState), Error> {
+        let not_found = || Error::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found"));
+        let rest = arn
+            .strip_prefix(&format!("arn:aws:dynamodb:{}:{}:table/", self.region, self.account))
+            .ok_or_else(not_found)?;
+        let (table_name, label) = rest.split_once("/stream/").ok_or_else(not_found)?;
+        let table = self.catalog().get(table_name).cloned().ok_or_else(not_found)?;
+        let stream = table
+            .definition
+            .stream
+            .clone()
+            .filter(|s| s.label == label)
+            .ok_or_else(not_found)?;
+        Ok((table, stream))
+    }
+
+    fn sequence_bounds(&self, stream_id: u64) -> Result<(Option<u64>, Option<u64>), Error> {
+        let mut first = None;
+        let mut last = None;
+        let space = stream_space(stream_id);
+        let read = |reverse: bool, slot: &mut Option<u64>| -> Result<(), Error> {
+            self.store.scan(
+                &space,
+                KeyRange {
+                    start: Bound::Unbounded,
+                    end: Bound::Unbounded,
+                },
+                reverse,
+                &mut |key, _| {
+                    *slot = key.try_into().ok().map(u64::from_be_bytes);
+                    ControlFlow::Break(())
+                },
+            )?;
+            Ok(())
+        };
+        read(false, &mut first)?;
+        read(true, &mut last)?;
+        Ok((first, last))
+    }
+
+    pub fn describe_stream(&self, arn: &str) -> Result<StreamDescription, Error> {
+        let (table, stream) = self.stream_of(arn)?;
+        let (first, last) = self.sequence_bounds(stream.id)?;
+        Ok(StreamDescription {
+            arn: arn.to_string(),
+            table_name: table.definition.name.clone(),
+            key_schema: table.definition.key_schema.clone(),
+            created_ms: table.definition.created_at_ms,
+            shard_id: stream::shard_id(stream.id),
+            first_sequence: first,
+            last_sequence: last,
+            stream,
+        })
+    }
+
+    pub fn get_shard_iterator(
+        &self,
+        arn: &str,
+        shard_id: &str,
+        kind: ShardIteratorType,
+        sequence: Option<&str>,
+    ) -> Result<String, Error> {
+        let (table, stream_state) = self.stream_of(arn)?;
+        if shard_id != stream::shard_id(stream_state.id) {
+            return Err(Error::ResourceNotFound(
+                "Requested resource not found: Shard does not exist".to_string(),
+            ));
+        }
+        let (first, last) = self.sequence_bounds(stream_state.id)?;
+        let needs_sequence = matches!(
+            kind,
+            ShardIteratorType::AtSequenceNumber | ShardIteratorType::AfterSequenceNumber
+        );
+        let sequence = match (needs_sequence, sequence) {
+            (true, None) => {
+                return Err(Error::validation(
+                    "Sequence number must be specified for iterator type AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER",
+                ));
+            }
+            (true, Some(text)) => Some(
+                stream::parse_sequence(text)
+                    .ok_or_else(|| Error::validation(format!("Invalid SequenceNumber: {text}")))?,
+            ),
+            (false, _) => None,
+        };
+        if let (Some(requested), Some(first)) = (sequence, first)
+            && requested < first
+        {
+            return Err(Error::TrimmedDataAccess(
+                "The operation attempted to read past the oldest stream record in a shard.".to_string(),
+            ));
+        }
+        let after = match kind {
+            ShardIteratorType::TrimHorizon => first.map_or(0, |f| f.saturating_sub(1)),
+            ShardIteratorType::Latest => last.unwrap_or(self.sequence.load(std::sync::atomic::Ordering::SeqCst)),
+            ShardIteratorType::AtSequenceNumber => sequence.unwrap_or(1).saturating_sub(1),
+            ShardIteratorType::AfterSequenceNumber => sequence.unwrap_or(0),
+        };
+        Ok(Iterator {
+            table: table.definition.name.clone(),
+            stream_id: stream_state.id,
+            after,
+            issued_ms: self.clock.now_ms(),
+        }
+        .encode())
+    }
+
+    /// Up to `limit` records after the iterator's position, and the iterator to read on from
+    /// (none once a disabled stream's shard is read to its end).
+    pub fn get_records(&self, iterator: &str, limit: usize) -> Result<(Vec<StreamRecord>, Option<String>), Error> {
+        let Some(position) = Iterator::decode(iterator) else {
+            return Err(Error::validation("Invalid ShardIterator"));
+        };
+        let now = self.clock.now_ms();
+        if now - position.issued_ms > stream::ITERATOR_LIFETIME_MS {
+            return Err(Error::ExpiredIterator(
+                "Iterator expired. The iterator was created more than 15 minutes ago.".to_string(),
+            ));
+        }
+        let table = self.catalog().get(&position.table).cloned();
+        let stream_state = table
+            .as_ref()
+            .and_then(|t| t.definition.stream.clone())
+            .filter(|s| s.id == position.stream_id);
+        let Some(stream_state) = stream_state else {
+            return Err(Error::ResourceNotFound(
+                "Requested resource not found: Stream not found".to_string(),
+            ));
+        };
+        let start = (position.after + 1).to_be_bytes();
+        let mut records = Vec::new();
+        let mut failure = None;
+        self.store.scan(
+            &stream_space(stream_state.id),
+            KeyRange {
+                start: Bound::Included(&start),
+                end: Bound::Unbounded,
+            },
+            false,
+            &mut |key, value| {
+                let Some(sequence) = key.try_into().ok().map(u64::from_be_bytes) else {
+                    return ControlFlow::Continue(());
+                };
+                match StreamRecord::decode(sequence, value) {
+                    Ok(record) => records.push(record),
+                    Err(error) => {
+                        failure = Some(corrupt(error));
+                        return ControlFlow::Break(());
+                    }
+                }
+                if records.len() >= limit {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        let after = records.last().map_or(position.after, |r| r.sequence);
+        let exhausted = records.is_empty() && !stream_state.enabled;
+        let next = (!exhausted).then(|| {
+            Iterator {
+                after,
+                issued_ms: now,
+                ..position
+            }
+            .encode()
+        });
+        Ok((records, next))
+    }
+
+    pub fn describe_time_to_live(&self, name: &str) -> Result<Option<TtlState>, Error> {
+        let table = self
+            .catalog()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::named_table_not_found(name))?;
+        Ok(table.definition.ttl.clone())
+    }
+
+    /// UpdateTimeToLive: enabling indexes every item's expiry so the sweep reads only what is due.
+    pub async fn update_time_to_live(
+        self: &Arc<Self>,
+        name: &str,
+        enabled: bool,
+        attribute: &str,
+    ) -> Result<TtlState, Error> {
+        let table = self
+            .catalog()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::named_table_not_found(name))?;
+        let current = table.definition.ttl.clone();
+        match (&current, enabled) {
+            (Some(ttl), true) if ttl.enabled && ttl.attribute == attribute => {
+                return Err(Error::validation("TimeToLive is already enabled"));
+            }
+            (Some(ttl), true) if ttl.enabled => {
+                return Err(Error::validation(format!(
+                    "TimeToLive is active on a different AttributeName: current AttributeName is {}",
+                    ttl.attribute
+                )));
+            }
+            (Some(ttl), false) if !ttl.enabled => return Err(Error::validation("TimeToLive is already disabled")),
+            (None, false) => return Err(Error::validation("TimeToLive is already disabled")),
+            (Some(ttl), false) if ttl.attribute != attribute => {
+                return Err(Error::validation(format!(
+                    "TimeToLive is active on a different AttributeName: current AttributeName is {}",
+                    ttl.attribute
+                )));
+            }
+            _ => {}
+        }
+        let state = TtlState {
+            attribute: attribute.to_string(),
+            enabled,
+        };
+        let space = ttl_space(table.definition.id);
+        let new_state = state.clone();
+        let updated = self
+            .replace_definition(name, move |definition| definition.ttl = Some(new_state))
+            .await?;
+        if !enabled {
+            write(&self.store, move |txn| txn.drop_space(&space)).await?;
+        } else if let Some(updated) = updated {
+            self.index_expiries(&updated).await?;
+        }
+        Ok(state)
+    }
+
+    /// Writes the TTL index entry of every existing item (a batch of items per job).
+    async fn index_expiries(&self, table: &Arc<super::Table>) -> Result<(), Error> {
+        const BATCH: usize = 500;
+        let Some(ttl) = table.definition.ttl.clone() else {
+            return Ok(());
+        };
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let mut entries: Vec<Vec<u8>> = Vec::new();
+            let mut last: Option<Vec<u8>> = None;
+            let mut seen = 0;
+            self.store.scan(
+                &table.space,
+                KeyRange {
+                    start: after.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+                    end: Bound::Unbounded,
+                },
+                false,
+                &mut |key, value| {
+                    seen += 1;
+                    last = Some(key.to_vec());
+                    if let Ok(item) = decode_item(value)
+                        && let Some(entry) =
+                            stream::expiry_seconds(&item, &ttl.attribute).and_then(|e| stream::ttl_key(e, key))
+                    {
+                        entries.push(entry);
+                    }
+                    if seen >= BATCH {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                },
+            )?;
+            let space = ttl_space(table.definition.id);
+            write(&self.store, move |txn| {
+                for entry in &entries {
+                    txn.put(&space, entry, &[])?;
+                }
+                Ok(())
+            })
+            .await?;
+            if seen < BATCH {
+                return Ok(());
+            }
+            after = last;
+        }
+    }
+
+    /// Deletes items whose TTL expired at least `delay_ms` ago, as DynamoDB's own deletions
+    /// (stream records carry the service identity). Returns how many went.
+    pub async fn sweep_expired(self: &Arc<Self>, delay_ms: i64) -> Result<usize, Error> {
+        let now_seconds = (self.clock.now_ms() - delay_ms).div_euclid(1000);
+        let oldest = now_seconds - stream::TTL_IGNORED_AGE_SECONDS;
+        let tables: Vec<Arc<super::Table>> = self
+            .catalog()
+            .values()
+            .filter(|t| t.definition.ttl.as_ref().is_some_and(|ttl| ttl.enabled))
+            .cloned()
+            .collect();
+        let mut deleted = 0;
+        for table in tables {
+            let Some(ttl) = table.definition.ttl.clone() else {
+                continue;
+            };
+            let start = u64::try_from(oldest.max(0)).unwrap_or(0).to_be_bytes();
+            // Strictly before now: an item expiring this second is not yet expired.
+            let end = u64::try_from(now_seconds.max(0)).unwrap_or(0).to_be_bytes();
+            let mut due: Vec<Vec<u8>> = Vec::new();
+            self.store.scan(
+                &ttl_space(table.definition.id),
+                KeyRange {
+                    start: Bound::Included(&start),
+                    end: Bound::Excluded(&end),
+                },
+                false,
+                &mut |key, _| {
+                    due.push(key.get(8..).unwrap_or_default().to_vec());
+                    if due.len() >= 1000 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                },
+            )?;
+            if due.is_empty() {
+                continue;
+            }
+            let engine = Arc::clone(self);
+            let job_table = Arc::clone(&table);
+            let meta = WriteMeta {
+                now_ms: self.clock.now_ms(),
+                by_service: true,
+            };
+            let count = write(&self.store, move |txn| {
+                let mut count = 0;
+                if !engine.still_current(&job_table) {
+                    return Ok(0);
+                }
+                for key in &due {
+                    let Some(bytes) = txn.get(&job_table.space, key)? else {
+                        continue;
+                    };
+                    let Ok(item) = decode_item(&bytes) else { continue };
+                    let still_due = stream::expiry_seconds(&item, &ttl.attribute)
+                        .is_some_and(|expiry| expiry < now_seconds && expiry >= oldest);
+                    if still_due {
+                        job_table.store_item(txn, key, Some(&item), None, None, meta)?;
+                        count += 1;
+                    }
+                }
+                Ok(count)
+            })
+            .await?;
+            deleted += count;
+        }
+        Ok(deleted)
+    }
+
+    /// Drops stream records older than 24 hours.
+    pub async fn trim_streams(&self) -> Result<(), Error> {
+        let horizon = self.clock.now_ms() - stream::RETENTION_MS;
+        let streams: Vec<u64> = self
+            .catalog()
+            .values()
+            .filter_map(|t| t.definition.stream.as_ref().map(|s| s.id))
+            .collect();
+        for stream_id in streams {
+            let mut old: Vec<Vec<u8>> = Vec::new();
+            self.store.scan(
+                &stream_space(stream_id),
+                KeyRange {
+                    start: Bound::Unbounded,
+                    end: Bound::Unbounded,
+                },
+                false,
+                &mut |key, value| match StreamRecord::decode(0, value) {
+                    Ok(record) if record.created_ms < horizon && old.len() < 10_000 => {
+                        old.push(key.to_vec());
+                        ControlFlow::Continue(())
+                    }
+                    _ => ControlFlow::Break(()),
+                },
+            )?;
+            if old.is_empty() {
+                continue;
+            }
+            let space = stream_space(stream_id);
+            write(&self.store, move |txn| {
+                for key in &old {
+                    txn.delete(&space, key)?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The key attributes of an item (for callers rendering records).
+    pub fn keys_of(&self, table: &str, item: &Item) -> Option<Item> {
+        self.catalog()
+            .get(table)
+            .map(|t| t.definition.key_schema.key_item(item))
+    }
+}
+
+/// Tags and point-in-time recovery: table settings kept in the definition.
+impl Engine {
+    /// The table a resource ARN names (`arn:aws:dynamodb:R:A:table/T`).
+    fn table_for_arn(&self, arn: &str) -> Result<String, Error> {
+        let not_found =
+            || Error::ResourceNotFound(format!("Requested resource not found: ResourcArn: {arn} not found"));
+        let name = arn
+            .strip_prefix(&format!("arn:aws:dynamodb:{}:{}:table/", self.region, self.account))
+            .ok_or_else(not_found)?;
+        if name.contains('/') || !self.catalog().contains_key(name) {
+            return Err(not_found());
+        }
+        Ok(name.to_string())
+    }
+
+    pub async fn tag_resource(&self, arn: &str, tags: Vec<(String, String)>) -> Result<(), Error> {
+        let name = self.table_for_arn(arn)?;
+        let current = self.catalog().get(&name).map(|t| t.definition.tags.len()).unwrap_or(0);
+        let new_keys = tags
+            .iter()
+            .filter(|(k, _)| {
+                self.catalog()
+                    .get(&name)
+                    .is_some_and(|t| !t.definition.tags.contains_key(k))
+            })
+            .count();
+        if current + new_keys > 50 {
+            return Err(Error::validation(
+                "One or more parameter values were invalid: The number of tags exceeds the limit of 50",
+            ));
+        }
+        self.replace_definition(&name, move |definition| {
+            for (key, value) in tags {
+                definition.tags.insert(key, value);
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<(), Error> {
+        let name = self.table_for_arn(arn)?;
+        self.replace_definition(&name, move |definition| {
+            for key in &keys {
+                definition.tags.remove(key);
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub fn list_tags(&self, arn: &str) -> Result<Vec<(String, String)>, Error> {
+        let name = self.table_for_arn(arn)?;
+        Ok(self
+            .catalog()
+            .get(&name)
+            .map(|t| t.definition.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    /// Whether point-in-time recovery is on (recorded; Stratus keeps no backups).
+    pub fn point_in_time_recovery(&self, name: &str) -> Result<bool, Error> {
+        self.catalog()
+            .get(name)
+            .map(|t| t.definition.point_in_time_recovery)
+            .ok_or_else(|| Error::TableNotFound(format!("Table not found: {name}")))
+    }
+
+    pub async fn set_point_in_time_recovery(&self, name: &str, enabled: bool) -> Result<bool, Error> {
+        if !self.catalog().contains_key(name) {
+            return Err(Error::TableNotFound(format!("Table not found: {name}")));
+        }
+        self.replace_definition(name, move |definition| definition.point_in_time_recovery = enabled)
+            .await?;
+        Ok(enabled)
+    }
+
+    /// When the table was created, for EarliestRestorableDateTime.
+    pub fn created_at_ms(&self, name: &str) -> Option<i64> {
+        self.catalog().get(name).map(|t| t.definition.created_at_ms)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

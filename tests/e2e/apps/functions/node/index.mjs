@@ -1,0 +1,39 @@
+// Node.js handlers of the Lambda e2e suite (ES module).
+const KEYS = [
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT',
+  'TZ', 'AWS_ENDPOINT_URL', 'GREETING',
+];
+
+export const info = async (event, context) => {
+  console.log('node info handler running');
+  const env = {};
+  for (const key of KEYS) env[key] = process.env[key] ?? null;
+  return {
+    pid: process.pid,
+    cwd: process.cwd(),
+    event,
+    env,
+    context: {
+      awsRequestId: context.awsRequestId,
+      functionName: context.functionName,
+      functionVersion: context.functionVersion,
+      memoryLimitInMB: context.memoryLimitInMB,
+      invokedFunctionArn: context.invokedFunctionArn,
+      logGroupName: context.logGroupName,
+      logStreamName: context.logStreamName,
+      remainingMs: context.getRemainingTimeInMillis(),
+      clientContext: context.clientContext ?? null,
+    },
+  };
+};
+
+function innerFailure(message) {
+  throw new TypeError(message);
+}
+
+export const fail = async (event) => {
+  innerFailure(event.message ?? 'node boom');
+};

@@ -1,0 +1,5 @@
+import os
+
+
+def handler(event, context):
+    return {"version": "v1", "pid": os.getpid()}

@@ -1,0 +1,1 @@
+document.title = "static e2e app";
