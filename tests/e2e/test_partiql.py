@@ -511,7 +511,88 @@ def test_batch_consumed_capacity(ddb, table_n):
     assert out["ConsumedCapacity"] == [{"TableName": table_n, "CapacityUnits": 2.0}]
 
 
-def test_execute_transaction_is_not_implemented_yet(ddb_raw, hash_table):
-    err = expect_error(ddb_raw.execute_transaction, TransactStatements=[
-        {"Statement": f'INSERT INTO "{hash_table}" VALUE {{\'pk\': \'a\'}}'}])
-    assert_error(err, "UnknownOperationException")
+# ----- ExecuteTransaction ------------------------------------------------------------------
+
+def test_transaction_of_writes(ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item={"pk": S("counter"), "n": N(1)})
+    ddb.put_item(TableName=hash_table, Item={"pk": S("gone"), "n": N(1)})
+    ddb.put_item(TableName=hash_table, Item={"pk": S("guard"), "n": N(1)})
+    out = ddb.execute_transaction(TransactStatements=[
+        {"Statement": f'INSERT INTO "{hash_table}" VALUE {{\'pk\': ?, \'n\': 0}}', "Parameters": [S("new")]},
+        {"Statement": f'UPDATE "{hash_table}" SET n = n + 1 WHERE pk = \'counter\''},
+        {"Statement": f'DELETE FROM "{hash_table}" WHERE pk = \'gone\''},
+        {"Statement": f'EXISTS(SELECT * FROM "{hash_table}" WHERE pk = \'guard\' AND n = 1)'},
+    ], ReturnConsumedCapacity="TOTAL")
+    assert "Responses" not in out
+    assert out["ConsumedCapacity"][0]["TableName"] == hash_table
+    items = {item["pk"]["S"]: item for item in ddb.scan(TableName=hash_table)["Items"]}
+    assert items == {"new": {"pk": S("new"), "n": N(0)}, "counter": {"pk": S("counter"), "n": N(2)},
+                     "guard": {"pk": S("guard"), "n": N(1)}}
+
+
+def test_transaction_is_all_or_nothing(ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item={"pk": S("old"), "n": N(1)})
+    ddb.put_item(TableName=hash_table, Item={"pk": S("guard"), "n": N(1)})
+    err = expect_error(ddb.execute_transaction, TransactStatements=[
+        {"Statement": f'INSERT INTO "{hash_table}" VALUE {{\'pk\': \'first\'}}'},
+        {"Statement": f'UPDATE "{hash_table}" SET n = 5 WHERE pk = \'missing\''},
+        {"Statement": f'INSERT INTO "{hash_table}" VALUE {{\'pk\': \'old\'}}'},
+        {"Statement": f'EXISTS(SELECT * FROM "{hash_table}" WHERE pk = \'guard\' AND n = 9)',
+         "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
+    ])
+    assert_error(err, "TransactionCanceledException",
+                 "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                 "[None, ConditionalCheckFailed, DuplicateItem, ConditionalCheckFailed]")
+    assert err.response["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
+        {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"},
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+         "Item": {"pk": S("guard"), "n": N(1)}},
+    ]
+    items = sorted(ddb.scan(TableName=hash_table)["Items"], key=lambda item: item["pk"]["S"])
+    assert items == [{"pk": S("guard"), "n": N(1)}, {"pk": S("old"), "n": N(1)}]
+
+
+def test_transaction_of_reads(ddb, table_n):
+    out = ddb.execute_transaction(TransactStatements=[
+        {"Statement": f'SELECT sk, n FROM "{table_n}" WHERE pk = ? AND sk = ?', "Parameters": [S("a"), N(3)]},
+        {"Statement": f'SELECT * FROM "{table_n}" WHERE pk = \'a\' AND sk = 42'},
+        {"Statement": f'SELECT "only" FROM "{table_n}" WHERE pk = \'b\' AND sk = 1 AND "only" = TRUE'},
+    ])
+    assert out["Responses"] == [{"Item": {"sk": N(3), "n": N(30)}}, {}, {"Item": {"only": {"BOOL": True}}}]
+
+
+def test_transaction_token_runs_once(ddb, hash_table):
+    ddb.put_item(TableName=hash_table, Item={"pk": S("c"), "n": N(0)})
+    request = {"TransactStatements": [{"Statement": f'UPDATE "{hash_table}" SET n = n + 1 WHERE pk = \'c\''}],
+               "ClientRequestToken": "token-partiql-1"}
+    ddb.execute_transaction(**request)
+    ddb.execute_transaction(**request)
+    assert _get(ddb, hash_table, {"pk": S("c")})["n"] == N(1)
+    err = expect_error(ddb.execute_transaction, ClientRequestToken="token-partiql-1", TransactStatements=[
+        {"Statement": f'UPDATE "{hash_table}" SET n = n + 2 WHERE pk = \'c\''}])
+    assert_error(err, "IdempotentParameterMismatchException")
+
+
+@pytest.mark.parametrize("statements,message", [
+    ([f'SELECT * FROM "{{t}}" WHERE pk = \'a\' AND sk = 1', f'INSERT INTO "{{t}}" VALUE {{{{\'pk\': \'x\', \'sk\': 1}}}}'],
+     "ExecuteTransaction API does not support both read and write operations in the same request."),
+    (['SELECT * FROM "{t}" WHERE'],
+     "Validation failed in TransactStatements[0]: " + NOT_WELL_FORMED + "Unexpected term"),
+    (['SELECT * FROM "{t}" WHERE pk = \'a\' AND sk = 1', 'SELECT * FROM "{t}" WHERE pk = \'a\''],
+     "Validation failed in TransactStatements[1]: Select statements within ExecuteTransaction must specify the "
+     "primary key in the where clause."),
+    (['UPDATE "{t}" SET v = 1 WHERE pk = \'a\''], "Validation failed in TransactStatements[0]: " + INCOMPLETE_KEY),
+    (['EXISTS(SELECT * FROM "{t}" WHERE pk = \'a\' AND sk = 1)'],
+     "Validation failed in TransactStatements[0]: EXISTS() must contain a single item read with additional condition"),
+], ids=["mixed", "syntax", "read-without-key", "update-without-key", "exists-without-condition"])
+def test_transaction_errors(ddb, table_n, statements, message):
+    err = expect_error(ddb.execute_transaction,
+                       TransactStatements=[{"Statement": s.format(t=table_n)} for s in statements])
+    assert_error(err, "ValidationException", message)
+
+
+def test_exists_outside_a_transaction(ddb, table_n):
+    err = expect_error(run, ddb, f'EXISTS(SELECT * FROM "{table_n}" WHERE pk = \'a\' AND sk = 1 AND n = 10)')
+    assert_error(err, "ValidationException", "EXISTS can only be used in ExecuteTransaction write requests.")

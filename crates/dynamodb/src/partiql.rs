@@ -42,13 +42,15 @@ pub enum Statement {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
+    /// `EXISTS(SELECT ...)`: a condition check, in ExecuteTransaction only.
+    Exists(Select),
 }
 
 impl Statement {
     /// The table the statement names.
     pub fn table(&self) -> &str {
         match self {
-            Statement::Select(select) => &select.table,
+            Statement::Select(select) | Statement::Exists(select) => &select.table,
             Statement::Insert(insert) => &insert.table,
             Statement::Update(update) => &update.table,
             Statement::Delete(delete) => &delete.table,
@@ -732,6 +734,13 @@ impl Parser {
         }
         if self.eat_keyword("DELETE") {
             return self.delete().map(Statement::Delete);
+        }
+        if self.at_keyword("EXISTS") && self.peek_at(1) == &Tok::Punct("(") {
+            self.pos += 2;
+            self.expect_keyword("SELECT")?;
+            let select = self.select()?;
+            self.expect_punct(")")?;
+            return Ok(Statement::Exists(select));
         }
         match self.peek() {
             Tok::Eof | Tok::Punct(";") => Err(malformed("Unexpected term")),
@@ -1476,6 +1485,19 @@ mod tests {
                             Box::new(n("1")),
                             Box::new(n("2")),
                         ))),
+                    ])),
+                    order_by: None,
+                }),
+            ),
+            (
+                "EXISTS(SELECT * FROM \"t\" WHERE pk = 'a' AND n > 1)",
+                Statement::Exists(Select {
+                    projection: Projection::All,
+                    table: "t".into(),
+                    index: None,
+                    filter: Some(Expr::And(vec![
+                        eq(p(&["pk"]), s("a")),
+                        Expr::Compare(CompareOp::Gt, Box::new(p(&["n"])), Box::new(n("1"))),
                     ])),
                     order_by: None,
                 }),

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::codec::{decode_item, encode_item};
 use crate::engine::{
     DeleteItemInput, Engine, Expressions, GetItemInput, PutItemInput, QueryInput, ReturnValues, ScanInput,
-    UpdateItemInput,
+    TransactAction, TransactGetItem, TransactWriteItem, UpdateItemInput,
 };
 use crate::error::Error;
 use crate::expr::{self, Condition, ConditionKind, ExpressionContext, Path, PathElement};
@@ -66,6 +66,22 @@ pub struct BatchStatementOutput {
     pub capacity_units: f64,
 }
 
+/// One statement of an ExecuteTransaction request.
+#[derive(Clone, Debug, Default)]
+pub struct TransactionStatementInput {
+    pub statement: String,
+    pub parameters: Vec<AttributeValue>,
+    pub return_old_on_condition_failure: bool,
+}
+
+/// What a transaction returned: one item (or none) per SELECT for a read transaction, and the
+/// capacity consumed per table.
+#[derive(Clone, Debug, Default)]
+pub struct TransactionOutput {
+    pub items: Option<Vec<Option<Item>>>,
+    pub capacity: Vec<(String, f64)>,
+}
+
 /// A failure that may know its table.
 struct Failure {
     table_name: Option<String>,
@@ -91,14 +107,29 @@ const BATCH_SELECT_KEY: &str =
     "Select statements within BatchExecuteStatement must specify the primary key in the where clause.";
 const BATCH_MIXED: &str = "Read and write requests together in the same batch is not supported.";
 const NOT_BOOLEAN: &str = "WHERE clause must contain an expression that resolves to a boolean";
+const EXISTS_OUTSIDE_TRANSACTION: &str = "EXISTS can only be used in ExecuteTransaction write requests.";
+const TRANSACTION_MIXED: &str =
+    "ExecuteTransaction API does not support both read and write operations in the same request.";
+const TRANSACTION_SELECT_KEY: &str =
+    "Select statements within ExecuteTransaction must specify the primary key in the where clause.";
+const TRANSACTION_INDEX: &str = "Reads on indices are not supported within transactions.";
+const DUPLICATE_ITEM: &str = "Duplicate primary key exists in table";
 
 /// Parses a statement and checks it has a value for each `?`.
-fn prepare(text: &str, parameters: &[AttributeValue]) -> Result<Statement, Error> {
+fn parse_statement(text: &str, parameters: &[AttributeValue]) -> Result<Statement, Error> {
     let (statement, count) = partiql::parse(text).map_err(|error| invalid(error.0))?;
     if count > parameters.len() {
         return Err(invalid(PARAMETER_COUNT));
     }
     Ok(statement)
+}
+
+/// A statement for ExecuteStatement or BatchExecuteStatement, where EXISTS has no place.
+fn prepare(text: &str, parameters: &[AttributeValue]) -> Result<Statement, Error> {
+    match parse_statement(text, parameters)? {
+        Statement::Exists(_) => Err(invalid(EXISTS_OUTSIDE_TRANSACTION)),
+        statement => Ok(statement),
+    }
 }
 
 fn value_of(expr: &Expr, parameters: &[AttributeValue]) -> Result<AttributeValue, Error> {
@@ -334,7 +365,7 @@ impl ConditionWriter<'_> {
                     let args = args.iter().map(|e| self.operand(e)).collect::<Result<Vec<_>, _>>()?;
                     Ok(format!("{name}({})", args.join(", ")))
                 }
-                "exists" => Err(invalid("EXISTS can only be used in ExecuteTransaction write requests.")),
+                "exists" => Err(invalid(EXISTS_OUTSIDE_TRANSACTION)),
                 "size" => Err(invalid(NOT_BOOLEAN)),
                 other => Err(invalid(format!("Unrecognized function: {other}"))),
             },
@@ -803,6 +834,7 @@ impl Engine {
                 })
             }
             Statement::Select(_) => Err(known(invalid(BATCH_MIXED))),
+            Statement::Exists(_) => Err(known(invalid(EXISTS_OUTSIDE_TRANSACTION))),
         }
     }
 
@@ -888,6 +920,217 @@ impl Engine {
             .filter(|item| condition.as_ref().is_none_or(|c| c.evaluate(item)))
             .map(|item| project(item, &select.projection));
         Ok((item, table_name, output.capacity_units))
+    }
+}
+
+impl Engine {
+    /// Runs an ExecuteTransaction: all reads (one consistent snapshot of whole-key SELECTs) or
+    /// all writes (INSERT, UPDATE, DELETE and EXISTS condition checks, all or nothing).
+    /// `fingerprint` identifies the request for ClientRequestToken idempotency.
+    pub async fn execute_transaction(
+        self: &Arc<Self>,
+        statements: Vec<TransactionStatementInput>,
+        token: Option<String>,
+        fingerprint: u64,
+    ) -> Result<TransactionOutput, Error> {
+        let at = |index: usize, error: Error| match error {
+            Error::Validation(message) => {
+                invalid(format!("Validation failed in TransactStatements[{index}]: {message}"))
+            }
+            other => other,
+        };
+        let mut parsed = Vec::with_capacity(statements.len());
+        for (index, input) in statements.iter().enumerate() {
+            parsed.push(parse_statement(&input.statement, &input.parameters).map_err(|e| at(index, e))?);
+        }
+        let reads = parsed.iter().filter(|s| s.is_read()).count();
+        if reads > 0 && reads < parsed.len() {
+            return Err(invalid(TRANSACTION_MIXED));
+        }
+        if reads > 0 {
+            let mut gets = Vec::with_capacity(parsed.len());
+            let mut shapes = Vec::with_capacity(parsed.len());
+            for (index, (statement, input)) in parsed.iter().zip(&statements).enumerate() {
+                let Statement::Select(select) = statement else {
+                    return Err(invalid(TRANSACTION_MIXED));
+                };
+                if select.index.is_some() {
+                    return Err(at(index, invalid(TRANSACTION_INDEX)));
+                }
+                check_projection(&select.projection).map_err(|e| at(index, e))?;
+                let schema = self.statement_key_schema(&select.table)?;
+                let keyed = match &select.filter {
+                    Some(filter) => full_key(filter, &schema, &input.parameters).map_err(|e| at(index, e))?,
+                    None => None,
+                };
+                let Some((key, rest)) = keyed else {
+                    return Err(at(index, invalid(TRANSACTION_SELECT_KEY)));
+                };
+                let condition = if rest.is_empty() {
+                    None
+                } else {
+                    let rest: Vec<Expr> = rest.into_iter().cloned().collect();
+                    Some(filter_condition(&Expr::And(rest), &input.parameters).map_err(|e| at(index, e))?)
+                };
+                gets.push(TransactGetItem {
+                    table_name: select.table.clone(),
+                    key,
+                    ..TransactGetItem::default()
+                });
+                shapes.push((condition, select.projection.clone()));
+            }
+            let (items, capacity) = self.transact_get_items(gets).await?;
+            let items = items
+                .into_iter()
+                .zip(shapes)
+                .map(|(item, (condition, projection))| {
+                    item.filter(|item| condition.as_ref().is_none_or(|c| c.evaluate(item)))
+                        .map(|item| project(item, &projection))
+                })
+                .collect();
+            return Ok(TransactionOutput {
+                items: Some(items),
+                capacity,
+            });
+        }
+        let mut writes = Vec::with_capacity(parsed.len());
+        let mut inserts = Vec::new();
+        for (index, (statement, input)) in parsed.into_iter().zip(&statements).enumerate() {
+            let write = self.transaction_write(statement, input).map_err(|e| at(index, e))?;
+            if write.0 {
+                inserts.push(index);
+            }
+            writes.push(write.1);
+        }
+        let capacity = self
+            .transact_write_items(writes, token, fingerprint)
+            .await
+            .map_err(|error| match error {
+                // An INSERT's key condition failing is a duplicate item.
+                Error::TransactionCanceled { mut reasons } => {
+                    for index in &inserts {
+                        if let Some(reason) = reasons.get_mut(*index)
+                            && reason.code == "ConditionalCheckFailed"
+                        {
+                            reason.code = "DuplicateItem".to_string();
+                            reason.message = Some(DUPLICATE_ITEM.to_string());
+                            reason.item = None;
+                        }
+                    }
+                    Error::TransactionCanceled { reasons }
+                }
+                other => other,
+            })?;
+        Ok(TransactionOutput { items: None, capacity })
+    }
+
+    /// One write of a transaction; `true` when it is an INSERT.
+    fn transaction_write(
+        &self,
+        statement: Statement,
+        input: &TransactionStatementInput,
+    ) -> Result<(bool, TransactWriteItem), Error> {
+        let parameters = &input.parameters;
+        let table_name = statement.table().to_string();
+        let schema = self.statement_key_schema(&table_name)?;
+        let returning = match &statement {
+            Statement::Update(update) => update.returning,
+            Statement::Delete(delete) => delete.returning,
+            _ => None,
+        };
+        if returning.is_some() {
+            return Err(invalid("RETURNING is not supported in ExecuteTransaction"));
+        }
+        let mut placeholders = Placeholders::default();
+        let (insert, action, condition) = match statement {
+            Statement::Insert(insert) => {
+                let AttributeValue::M(item) = value_of(&insert.value, parameters)? else {
+                    return Err(invalid(
+                        "Unsupported format in item expression. Please use struct format {...} to express item values for insert statement.",
+                    ));
+                };
+                for value in item.values() {
+                    check_nesting(value)?;
+                }
+                for attribute in schema.attributes() {
+                    match item.get(&attribute.name) {
+                        None => {
+                            return Err(invalid(format!(
+                                "Key attribute should be present in the item: Key {}",
+                                attribute.name
+                            )));
+                        }
+                        Some(value) if value.value_type() != attribute.scalar_type.value_type() => {
+                            return Err(key_type_mismatch(&attribute.name));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let condition = format!("attribute_not_exists({})", placeholders.name(&schema.hash.name));
+                (true, TransactAction::Put { item }, Some(condition))
+            }
+            Statement::Update(update) => {
+                let (key, rest) =
+                    full_key(&update.filter, &schema, parameters)?.ok_or_else(|| invalid(INCOMPLETE_KEY))?;
+                let update_expression = update_text(&mut placeholders, &update.actions, parameters)?;
+                let exists = format!("attribute_exists({})", placeholders.name(&schema.hash.name));
+                let condition = if rest.is_empty() {
+                    exists
+                } else {
+                    let (text, returned) = conditions_text(std::mem::take(&mut placeholders), &rest, parameters)?;
+                    placeholders = returned;
+                    format!("{exists} AND ({text})")
+                };
+                (
+                    false,
+                    TransactAction::Update { key, update_expression },
+                    Some(condition),
+                )
+            }
+            Statement::Delete(delete) => {
+                let (key, rest) =
+                    full_key(&delete.filter, &schema, parameters)?.ok_or_else(|| invalid(INCOMPLETE_KEY))?;
+                let condition = if rest.is_empty() {
+                    None
+                } else {
+                    let missing = format!("attribute_not_exists({})", placeholders.name(&schema.hash.name));
+                    let (text, returned) = conditions_text(std::mem::take(&mut placeholders), &rest, parameters)?;
+                    placeholders = returned;
+                    Some(format!("{missing} OR ({text})"))
+                };
+                (false, TransactAction::Delete { key }, condition)
+            }
+            Statement::Exists(select) => {
+                let keyed = match (&select.filter, &select.index) {
+                    (Some(filter), None) => full_key(filter, &schema, parameters)?,
+                    _ => None,
+                };
+                let Some((key, rest)) = keyed.filter(|(_, rest)| !rest.is_empty()) else {
+                    return Err(invalid(
+                        "EXISTS() must contain a single item read with additional condition",
+                    ));
+                };
+                let exists = format!("attribute_exists({})", placeholders.name(&schema.hash.name));
+                let (text, returned) = conditions_text(std::mem::take(&mut placeholders), &rest, parameters)?;
+                placeholders = returned;
+                (
+                    false,
+                    TransactAction::ConditionCheck { key },
+                    Some(format!("{exists} AND ({text})")),
+                )
+            }
+            Statement::Select(_) => return Err(invalid(TRANSACTION_MIXED)),
+        };
+        Ok((
+            insert,
+            TransactWriteItem {
+                table_name,
+                action,
+                condition_expression: condition,
+                expressions: placeholders.expressions(),
+                return_old_on_condition_failure: input.return_old_on_condition_failure,
+            },
+        ))
     }
 }
 

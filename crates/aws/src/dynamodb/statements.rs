@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use stratus_dynamodb::statements::{BatchStatementInput, StatementInput};
+use stratus_dynamodb::statements::{BatchStatementInput, StatementInput, TransactionStatementInput};
 use stratus_dynamodb::value::AttributeValue;
 use stratus_dynamodb::{Engine, Error};
 
 use super::validate::Constraints;
 use super::wire::{ItemOut, WireValue, value_from_wire};
-use super::{ApiError, ON_CONDITION_FAILURE, RETURN_CONSUMED, Reply, check, to_json};
+use super::{ApiError, ON_CONDITION_FAILURE, RETURN_CONSUMED, Reply, check, parse, to_json};
 
 /// Longest statement, in characters.
 const STATEMENT_CHARS_MAX: usize = 8192;
@@ -19,6 +19,10 @@ const STATEMENT_CHARS_MAX: usize = 8192;
 const NEXT_TOKEN_CHARS_MAX: usize = 32768;
 /// Most statements in one BatchExecuteStatement.
 const BATCH_STATEMENTS_MAX: usize = 25;
+/// Most statements in one ExecuteTransaction.
+const TRANSACTION_STATEMENTS_MAX: usize = 100;
+/// Longest ClientRequestToken, in characters.
+const CLIENT_REQUEST_TOKEN_CHARS_MAX: usize = 36;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -246,6 +250,119 @@ pub async fn batch_execute_statement(engine: &Arc<Engine>, input: BatchExecuteSt
         .filter_map(|(table, units)| capacity(mode, table, *units))
         .collect();
     if mode.is_some_and(|m| m != "NONE") {
+        reply.insert("ConsumedCapacity".to_string(), Value::Array(capacities));
+    }
+    to_json(&Value::Object(reply))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ParameterizedStatementIn {
+    pub statement: Option<String>,
+    pub parameters: Option<Vec<WireValue>>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExecuteTransactionIn {
+    pub transact_statements: Option<Vec<ParameterizedStatementIn>>,
+    pub client_request_token: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+}
+
+/// FNV-1a of the request without its ClientRequestToken: a retry with the same token must be
+/// the same request.
+fn request_fingerprint(body: &[u8]) -> u64 {
+    let mut request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if let Some(object) = request.as_object_mut() {
+        object.remove("ClientRequestToken");
+    }
+    request.to_string().bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+pub async fn execute_transaction(engine: &Arc<Engine>, body: &[u8]) -> Reply {
+    let input: ExecuteTransactionIn = parse(body)?;
+    let mut c = Constraints::new();
+    c.not_null("transactStatements", &input.transact_statements);
+    let given = input.transact_statements.is_some();
+    let statements = input.transact_statements.unwrap_or_default();
+    if given {
+        let rendered = format!(
+            "[{}]",
+            statements
+                .iter()
+                .map(|s| format!(
+                    "ParameterizedStatement(statement={}, parameters={}, returnValuesOnConditionCheckFailure={})",
+                    s.statement.as_deref().unwrap_or("null"),
+                    if s.parameters.is_some() { "[...]" } else { "null" },
+                    s.return_values_on_condition_check_failure.as_deref().unwrap_or("null"),
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        c.list_length(
+            "transactStatements",
+            &rendered,
+            statements.len(),
+            1,
+            TRANSACTION_STATEMENTS_MAX,
+        );
+    }
+    for (index, statement) in statements.iter().enumerate() {
+        let member = format!("transactStatements.{}.member", index + 1);
+        statement_constraints(&mut c, &format!("{member}.statement"), statement.statement.as_ref());
+        parameters_constraints(&mut c, &format!("{member}.parameters"), statement.parameters.as_ref());
+        c.enumeration(
+            &format!("{member}.returnValuesOnConditionCheckFailure"),
+            statement.return_values_on_condition_check_failure.as_deref(),
+            ON_CONDITION_FAILURE,
+        );
+    }
+    c.length(
+        "clientRequestToken",
+        input.client_request_token.as_deref(),
+        1,
+        CLIENT_REQUEST_TOKEN_CHARS_MAX,
+    );
+    c.enumeration(
+        "returnConsumedCapacity",
+        input.return_consumed_capacity.as_deref(),
+        RETURN_CONSUMED,
+    );
+    check(c)?;
+    let mut inputs = Vec::with_capacity(statements.len());
+    for statement in statements {
+        inputs.push(TransactionStatementInput {
+            statement: statement.statement.unwrap_or_default(),
+            parameters: parameters_in(statement.parameters)?,
+            return_old_on_condition_failure: statement.return_values_on_condition_check_failure.as_deref()
+                == Some("ALL_OLD"),
+        });
+    }
+    let output = engine
+        .execute_transaction(inputs, input.client_request_token, request_fingerprint(body))
+        .await?;
+    let mut reply = Map::new();
+    if let Some(items) = &output.items {
+        let responses: Vec<Value> = items
+            .iter()
+            .map(|item| match item {
+                Some(item) => json!({"Item": serde_json::to_value(ItemOut(item)).unwrap_or(Value::Null)}),
+                None => json!({}),
+            })
+            .collect();
+        reply.insert("Responses".to_string(), Value::Array(responses));
+    }
+    let mode = input.return_consumed_capacity.as_deref();
+    if mode.is_some_and(|m| m != "NONE") {
+        let capacities: Vec<Value> = output
+            .capacity
+            .iter()
+            .filter_map(|(table, units)| capacity(mode, table, *units))
+            .collect();
         reply.insert("ConsumedCapacity".to_string(), Value::Array(capacities));
     }
     to_json(&Value::Object(reply))
