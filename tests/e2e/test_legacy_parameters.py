@@ -571,3 +571,18 @@ def test_resource_api_with_legacy_members(ddb_resource, filled_hash_table):
     assert got["Items"] == [{"pk": "9", "n": 9}]
     got = table.get_item(Key={"pk": "9"}, AttributesToGet=["n"])
     assert got["Item"] == {"n": 9}
+
+
+def test_legacy_key_conditions_on_an_index(ddb, ddb_raw, gsi_table):
+    got = ddb.query(TableName=gsi_table, IndexName="by_tag",
+                    KeyConditions={"tag": {"ComparisonOperator": "EQ", "AttributeValueList": [S("odd")]},
+                                   "n": {"ComparisonOperator": "GT", "AttributeValueList": [N(1)]}})
+    assert [item["pk"]["S"] for item in got["Items"]] == ["p3"]
+    err = expect_error(ddb_raw.query, TableName=gsi_table, IndexName="by_tag",
+                       KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p1")]}})
+    assert_error(err, "ValidationException", "Query condition missed key schema element: tag")
+    err = expect_error(ddb_raw.query, TableName=gsi_table, IndexName="by_tag",
+                       KeyConditions={"tag": {"ComparisonOperator": "EQ", "AttributeValueList": [S("odd")]}},
+                       QueryFilter={"n": {"ComparisonOperator": "GT", "AttributeValueList": [N(1)]}})
+    assert_error(err, "ValidationException",
+                 "QueryFilter can only contain non-primary key attributes: Primary key attribute: n")

@@ -596,3 +596,14 @@ def test_transaction_errors(ddb, table_n, statements, message):
 def test_exists_outside_a_transaction(ddb, table_n):
     err = expect_error(run, ddb, f'EXISTS(SELECT * FROM "{table_n}" WHERE pk = \'a\' AND sk = 1 AND n = 10)')
     assert_error(err, "ValidationException", "EXISTS can only be used in ExecuteTransaction write requests.")
+
+
+# ----- secondary indexes -------------------------------------------------------------------
+
+def test_select_from_an_index(ddb, gsi_table):
+    items = run(ddb, f'SELECT pk, n FROM "{gsi_table}"."by_tag" WHERE tag = \'odd\' ORDER BY n DESC')["Items"]
+    assert items == [{"pk": S("p3"), "n": N(3)}, {"pk": S("p1"), "n": N(1)}]
+    items = run(ddb, f'SELECT pk FROM "{gsi_table}"."by_tag" WHERE tag = \'even\' AND n > 2')["Items"]
+    assert items == [{"pk": S("p4")}]
+    items = run(ddb, f'SELECT pk FROM "{gsi_table}"."by_tag" WHERE n >= 3')["Items"]
+    assert sorted(item["pk"]["S"] for item in items) == ["p3", "p4"]
