@@ -143,3 +143,26 @@ def hash_table(table_factory):
 def hash_range_table(table_factory):
     """A fresh table with hash key ``pk`` (S) and range key ``sk`` (S)."""
     return table_factory(range_key=("sk", "S"))
+
+
+@pytest.fixture
+def gsi_table(ddb, request):
+    """A fresh table with hash key ``pk`` (S) and a global index ``by_tag`` on ``tag`` (S) and
+    ``n`` (N), projecting everything, holding p1..p4 (odd/even tags, n = 1..4)."""
+    name = _unique_name(request)
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "tag", "AttributeType": "S"},
+                              {"AttributeName": "n", "AttributeType": "N"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by_tag", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "tag", "KeyType": "HASH"},
+                                               {"AttributeName": "n", "KeyType": "RANGE"}]}])
+    wait_table_active(ddb, name)
+    for i in range(1, 5):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"p{i}"}, "tag": {"S": "odd" if i % 2 else "even"},
+                                           "n": {"N": str(i)}})
+    yield name
+    ddb.delete_table(TableName=name)
+    wait_table_gone(ddb, name)

@@ -18,6 +18,8 @@ pub enum Error {
     ConditionalCheckFailed { item: Option<Item> },
     /// `LimitExceededException`.
     LimitExceeded(String),
+    /// `DuplicateItemException`: a PartiQL INSERT of a key that exists.
+    DuplicateItem,
     /// `ExpiredIteratorException` (DynamoDB Streams).
     ExpiredIterator(String),
     /// `TrimmedDataAccessException` (DynamoDB Streams).
@@ -64,6 +66,7 @@ impl Error {
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::LimitExceeded(_) => "LimitExceededException",
+            Error::DuplicateItem => "DuplicateItemException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
@@ -88,6 +91,7 @@ impl Error {
                 "Transaction cancelled, please refer cancellation reasons for specific reasons"
             }
             Error::ConditionalCheckFailed { .. } => "The conditional request failed",
+            Error::DuplicateItem => "Duplicate primary key exists in table",
             Error::Internal(_) => "Internal server error",
         }
     }

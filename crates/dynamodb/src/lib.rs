@@ -8,6 +8,8 @@ pub mod expr;
 pub mod index;
 pub mod key;
 pub mod number;
+pub mod partiql;
+pub mod statements;
 pub mod stream;
 pub mod table;
 pub mod value;

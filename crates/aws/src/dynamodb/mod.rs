@@ -1,7 +1,9 @@
 //! The DynamoDB JSON 1.0 front-end: `X-Amz-Target` parsed into an [`Operation`], the body into
 //! wire types, checked as AWS checks them, handed to the engine, and the result rendered.
 
+pub mod legacy;
 pub mod multi;
+pub mod statements;
 pub mod streams;
 pub mod tables;
 pub mod validate;
@@ -17,9 +19,11 @@ use stratus_dynamodb::engine::{
     DeleteItemInput, Expressions, GetItemInput, PageOutput, PutItemInput, QueryInput, ReturnValues, ScanInput, Select,
     TableDescription, UpdateItemInput,
 };
+use stratus_dynamodb::key::KeySchema;
 use stratus_dynamodb::table::{Billing, BillingMode, CreateTableInput, Throughput, UpdateTableInput};
 use stratus_dynamodb::{Engine, Error};
 
+use self::legacy::{ExpectedIn, Ordered, Placeholders};
 use self::validate::Constraints;
 use self::wire::{ItemOut, ItemRequestIn, ReadRequestIn, WireItem, item_from_wire};
 
@@ -61,13 +65,12 @@ operations! {
     supported: [CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan,
         BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems, UpdateTimeToLive, DescribeTimeToLive,
         TagResource, UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints, DescribeContinuousBackups,
-        UpdateContinuousBackups],
-    later: [BatchExecuteStatement, CancelBulkOperation, CreateBackup, CreateGlobalTable,
+        UpdateContinuousBackups, ExecuteStatement, BatchExecuteStatement, ExecuteTransaction],
+    later: [CancelBulkOperation, CreateBackup, CreateGlobalTable,
         DeleteBackup, DeleteResourcePolicy, DescribeBackup, DescribeBulkOperation,
         DescribeContributorInsights, DescribeExport, DescribeGlobalTable, DescribeGlobalTableSettings,
         DescribeImport, DescribeKinesisStreamingDestination, DescribeTableReplicaAutoScaling,
-        DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExecuteStatement,
-        ExecuteTransaction, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
+        DisableKinesisStreamingDestination, EnableKinesisStreamingDestination, ExportTableToPointInTime, GetResourcePolicy, ImportTable, ListBackups, ListBulkOperations,
         ListContributorInsights, ListExports, ListGlobalTables, ListImports, PutResourcePolicy,
         RestoreTableFromBackup, RestoreTableToPointInTime, SearchVectors, StartBulkPutItems,
         UpdateContributorInsights,
@@ -171,6 +174,10 @@ impl From<Error> for ApiError {
             Error::LimitExceeded(message) => {
                 ApiError::new("com.amazonaws.dynamodb.v20120810#LimitExceededException", message)
             }
+            Error::DuplicateItem => ApiError::new(
+                "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
+                "Duplicate primary key exists in table",
+            ),
             Error::ExpiredIterator(message) => {
                 ApiError::new("com.amazonaws.dynamodb.v20120810#ExpiredIteratorException", message)
             }
@@ -304,6 +311,9 @@ pub async fn handle(engine: &Arc<Engine>, operation: Operation, body: &[u8]) -> 
         Operation::DeleteItem => delete_item(engine, parse(body)?).await,
         Operation::Query => query(engine, parse(body)?),
         Operation::Scan => scan(engine, parse(body)?),
+        Operation::ExecuteStatement => statements::execute_statement(engine, parse(body)?).await,
+        Operation::BatchExecuteStatement => statements::batch_execute_statement(engine, parse(body)?).await,
+        Operation::ExecuteTransaction => statements::execute_transaction(engine, body).await,
         Operation::BatchWriteItem => multi::batch_write_item(engine, parse(body)?).await,
         Operation::BatchGetItem => multi::batch_get_item(engine, parse(body)?),
         Operation::TransactWriteItems => multi::transact_write_items(engine, body).await,
@@ -675,35 +685,6 @@ fn valid_placeholder(key: &str, sigil: char) -> bool {
     }
 }
 
-/// Refuses the legacy (pre-expression) parameters with AWS's message when mixed with
-/// expressions, and clearly otherwise (they arrive in a later release).
-fn refuse_legacy(legacy: &[(&str, bool)], expression: &[(&str, bool)]) -> Result<(), ApiError> {
-    let used_legacy: Vec<&str> = legacy
-        .iter()
-        .filter(|(_, present)| *present)
-        .map(|(name, _)| *name)
-        .collect();
-    if used_legacy.is_empty() {
-        return Ok(());
-    }
-    let used_expression: Vec<&str> = expression
-        .iter()
-        .filter(|(_, present)| *present)
-        .map(|(name, _)| *name)
-        .collect();
-    if !used_expression.is_empty() {
-        return Err(ApiError::validation(format!(
-            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-            used_legacy.join(", "),
-            used_expression.join(", ")
-        )));
-    }
-    Err(ApiError::validation(format!(
-        "Stratus does not support the legacy parameter {} yet; use the expression parameters instead",
-        used_legacy.join(", ")
-    )))
-}
-
 /// Item and read operations accept table names from 1 character (AWS checks the 3-character
 /// minimum only where tables are created, described or deleted).
 const ITEM_TABLE_NAME_MIN: usize = 1;
@@ -727,6 +708,9 @@ fn item_constraints(c: &mut Constraints, input: &ItemRequestIn) {
         input.return_values_on_condition_check_failure.as_deref(),
         ON_CONDITION_FAILURE,
     );
+    legacy::conditional_operator_constraints(c, input.conditional_operator.as_deref());
+    legacy::expected_constraints(c, input.expected.as_ref());
+    legacy::attribute_updates_constraints(c, input.attribute_updates.as_ref());
 }
 
 fn wire_item(item: Option<WireItem>) -> Result<stratus_dynamodb::value::Item, ApiError> {
@@ -810,9 +794,24 @@ fn write_reply(attributes: Option<&stratus_dynamodb::value::Item>, capacity: Opt
     })
 }
 
-/// The expression parameters of PutItem and DeleteItem, whose only expression is the condition.
-fn condition_expressions(input: &mut ItemRequestIn) -> Result<Expressions, ApiError> {
-    refuse_legacy(
+/// Legacy `Expected` (with ConditionalOperator) as a condition expression.
+fn expected_condition(
+    placeholders: &mut Placeholders,
+    expected: Option<Ordered<ExpectedIn>>,
+    operator: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    legacy::check_conditional_operator(operator, &[expected.as_ref().map(Ordered::len)])?;
+    let Some(expected) = expected else {
+        return Ok(None);
+    };
+    let terms = legacy::expected(expected)?;
+    Ok(placeholders.condition(&terms, operator))
+}
+
+/// The condition of PutItem and DeleteItem (ConditionExpression or legacy Expected) and the
+/// expression parameters.
+fn write_condition(input: &mut ItemRequestIn) -> Result<(Option<String>, Expressions), ApiError> {
+    legacy::check_mixing(
         &[
             ("Expected", input.expected.is_some()),
             ("ConditionalOperator", input.conditional_operator.is_some()),
@@ -820,13 +819,24 @@ fn condition_expressions(input: &mut ItemRequestIn) -> Result<Expressions, ApiEr
         &[("ConditionExpression", input.condition_expression.is_some())],
     )?;
     let has_condition = input.condition_expression.is_some();
-    expressions(
+    let mut expressions = expressions(
         input.expression_attribute_names.take(),
         input.expression_attribute_values.take(),
         has_condition,
         has_condition,
         "ConditionExpression is null",
-    )
+    )?;
+    let mut placeholders = Placeholders::new(&[]);
+    let condition = match expected_condition(
+        &mut placeholders,
+        input.expected.take(),
+        input.conditional_operator.as_deref(),
+    )? {
+        Some(text) => Some(text),
+        None => input.condition_expression.take(),
+    };
+    placeholders.merge_into(&mut expressions);
+    Ok((condition, expressions))
 }
 
 async fn put_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
@@ -835,13 +845,13 @@ async fn put_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
     c.not_null("item", &input.item);
     check(c)?;
     let item = wire_item(input.item.take())?;
-    let expressions = condition_expressions(&mut input)?;
+    let (condition_expression, expressions) = write_condition(&mut input)?;
     let table_name = input.table_name.unwrap_or_default();
     let output = engine
         .put_item(PutItemInput {
             table_name: table_name.clone(),
             item,
-            condition_expression: input.condition_expression,
+            condition_expression,
             expressions,
             return_values: return_values(input.return_values.as_deref()),
             return_old_on_condition_failure: input.return_values_on_condition_check_failure.as_deref()
@@ -868,27 +878,37 @@ fn get_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
         input.return_consumed_capacity.as_deref(),
         RETURN_CONSUMED,
     );
+    legacy::attributes_to_get_constraints(&mut c, "attributesToGet", input.attributes_to_get.as_ref());
     c.not_null("key", &input.key);
     check(c)?;
     let key = wire_item(input.key)?;
-    refuse_legacy(
+    legacy::check_mixing(
         &[("AttributesToGet", input.attributes_to_get.is_some())],
         &[("ProjectionExpression", input.projection_expression.is_some())],
     )?;
+    if let Some(names) = &input.attributes_to_get {
+        legacy::check_attributes_to_get(names)?;
+    }
     let has_projection = input.projection_expression.is_some();
-    let expressions = expressions(
+    let mut expressions = expressions(
         input.expression_attribute_names,
         input.expression_attribute_values,
         has_projection,
         false,
         "ProjectionExpression is null",
     )?;
+    let mut placeholders = Placeholders::new(&[]);
+    let projection_expression = match &input.attributes_to_get {
+        Some(names) => Some(placeholders.projection(names)),
+        None => input.projection_expression,
+    };
+    placeholders.merge_into(&mut expressions);
     let table_name = input.table_name.unwrap_or_default();
     let consistent = input.consistent_read.unwrap_or(false);
     let output = engine.get_item(GetItemInput {
         table_name: table_name.clone(),
         key,
-        projection_expression: input.projection_expression,
+        projection_expression,
         expressions,
         consistent_read: consistent,
     })?;
@@ -910,7 +930,7 @@ async fn update_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
     c.not_null("key", &input.key);
     check(c)?;
     let key = wire_item(input.key)?;
-    refuse_legacy(
+    legacy::check_mixing(
         &[
             ("AttributeUpdates", input.attribute_updates.is_some()),
             ("Expected", input.expected.is_some()),
@@ -922,26 +942,45 @@ async fn update_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
         ],
     )?;
     let has_expression = input.update_expression.is_some() || input.condition_expression.is_some();
-    let expressions = expressions(
+    let mut expressions = expressions(
         input.expression_attribute_names,
         input.expression_attribute_values,
         has_expression,
         has_expression,
         "UpdateExpression and ConditionExpression are null",
     )?;
+    let mut placeholders = Placeholders::new(&[]);
+    let legacy_updates = input.attribute_updates.is_some();
+    let update_expression = match input.attribute_updates {
+        Some(updates) => placeholders.attribute_updates(updates)?,
+        None => input.update_expression,
+    };
+    let condition_expression =
+        match expected_condition(&mut placeholders, input.expected, input.conditional_operator.as_deref())? {
+            Some(text) => Some(text),
+            None => input.condition_expression,
+        };
+    placeholders.merge_into(&mut expressions);
     let table_name = input.table_name.unwrap_or_default();
     let output = engine
         .update_item(UpdateItemInput {
             table_name: table_name.clone(),
             key,
-            update_expression: input.update_expression,
-            condition_expression: input.condition_expression,
+            update_expression,
+            condition_expression,
             expressions,
             return_values: return_values(input.return_values.as_deref()),
             return_old_on_condition_failure: input.return_values_on_condition_check_failure.as_deref()
                 == Some("ALL_OLD"),
         })
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // AttributeUpdates report a type clash in ADD or DELETE in their own words.
+            Error::Validation(message) if legacy_updates && message == legacy::EXPRESSION_TYPE_MISMATCH => {
+                Error::validation(legacy::UPDATE_TYPE_MISMATCH)
+            }
+            other => other,
+        })?;
     write_reply(
         output.attributes.as_ref(),
         consumed_with_indexes(
@@ -959,13 +998,13 @@ async fn delete_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
     c.not_null("key", &input.key);
     check(c)?;
     let key = wire_item(input.key.take())?;
-    let expressions = condition_expressions(&mut input)?;
+    let (condition_expression, expressions) = write_condition(&mut input)?;
     let table_name = input.table_name.unwrap_or_default();
     let output = engine
         .delete_item(DeleteItemInput {
             table_name: table_name.clone(),
             key,
-            condition_expression: input.condition_expression,
+            condition_expression,
             expressions,
             return_values: return_values(input.return_values.as_deref()),
             return_old_on_condition_failure: input.return_values_on_condition_check_failure.as_deref()
@@ -1013,6 +1052,11 @@ fn read_constraints(c: &mut Constraints, input: &ReadRequestIn) {
         input.return_consumed_capacity.as_deref(),
         RETURN_CONSUMED,
     );
+    legacy::condition_constraints(c, "keyConditions", input.key_conditions.as_ref());
+    legacy::condition_constraints(c, "queryFilter", input.query_filter.as_ref());
+    legacy::condition_constraints(c, "scanFilter", input.scan_filter.as_ref());
+    legacy::conditional_operator_constraints(c, input.conditional_operator.as_deref());
+    legacy::attributes_to_get_constraints(c, "attributesToGet", input.attributes_to_get.as_ref());
 }
 
 fn start_key(key: Option<WireItem>) -> Result<Option<stratus_dynamodb::value::Item>, ApiError> {
@@ -1022,6 +1066,33 @@ fn start_key(key: Option<WireItem>) -> Result<Option<stratus_dynamodb::value::It
             .map_err(|message| ApiError::validation(format!("The provided starting key is invalid: {message}"))),
         None => Ok(None),
     }
+}
+
+/// The key schema a read uses: the table's, or its index's ("Requested resource not found" when
+/// there is no such table; `None` when there is no such index, which the engine reports).
+fn read_key_schema(engine: &Engine, table_name: &str, index: Option<&str>) -> Result<Option<KeySchema>, ApiError> {
+    let definition = match engine.describe_table(table_name) {
+        Ok(description) => description.definition,
+        Err(Error::ResourceNotFound(_)) => return Err(Error::table_not_found().into()),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(match index {
+        Some(name) => definition.index(name).map(|index| index.key_schema.clone()),
+        None => Some(definition.key_schema),
+    })
+}
+
+/// Every text a generated placeholder must not collide with: the request's own expressions and
+/// the keys of its placeholder maps.
+fn taken_texts<'a>(expressions: &'a Expressions, texts: &[Option<&'a String>]) -> Vec<&'a str> {
+    let mut taken: Vec<&str> = texts.iter().flatten().map(|text| text.as_str()).collect();
+    if let Some(names) = &expressions.names {
+        taken.extend(names.keys().map(String::as_str));
+    }
+    if let Some(values) = &expressions.values {
+        taken.extend(values.keys().map(String::as_str));
+    }
+    taken
 }
 
 /// Query and Scan results, rendered straight from the engine's items.
@@ -1060,36 +1131,88 @@ fn query(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
     let mut c = Constraints::new();
     read_constraints(&mut c, &input);
     check(c)?;
-    refuse_legacy(
+    // KeyConditions may go with the other expressions; only KeyConditionExpression excludes it.
+    legacy::check_mixing(
         &[
-            ("KeyConditions", input.key_conditions.is_some()),
-            ("QueryFilter", input.query_filter.is_some()),
             ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("QueryFilter", input.query_filter.is_some()),
             ("ConditionalOperator", input.conditional_operator.is_some()),
+            (
+                "KeyConditions",
+                input.key_conditions.is_some() && input.key_condition_expression.is_some(),
+            ),
         ],
         &[
-            ("KeyConditionExpression", input.key_condition_expression.is_some()),
-            ("FilterExpression", input.filter_expression.is_some()),
             ("ProjectionExpression", input.projection_expression.is_some()),
+            ("FilterExpression", input.filter_expression.is_some()),
+            ("KeyConditionExpression", input.key_condition_expression.is_some()),
         ],
     )?;
+    legacy::check_conditional_operator(
+        input.conditional_operator.as_deref(),
+        &[input.query_filter.as_ref().map(Ordered::len)],
+    )?;
+    let filter_terms = input.query_filter.map(legacy::conditions).transpose()?;
+    if let Some(names) = &input.attributes_to_get {
+        legacy::check_attributes_to_get(names)?;
+    }
     let exclusive_start_key = start_key(input.exclusive_start_key)?;
     let has_values_expression = input.key_condition_expression.is_some() || input.filter_expression.is_some();
-    let expressions = expressions(
+    let mut expressions = expressions(
         input.expression_attribute_names,
         input.expression_attribute_values,
         has_values_expression || input.projection_expression.is_some(),
         has_values_expression,
         "FilterExpression and KeyConditionExpression are null",
     )?;
+    let key_terms = input.key_conditions.map(legacy::conditions).transpose()?;
+    if let Some(terms) = &key_terms {
+        legacy::check_key_condition_count(terms)?;
+    }
+    legacy::check_select(
+        input.select.as_deref(),
+        input.attributes_to_get.is_some(),
+        "1 validation error detected: ",
+    )?;
     let table_name = input.table_name.unwrap_or_default();
+    if (key_terms.is_some() || filter_terms.is_some())
+        && let Some(schema) = read_key_schema(engine, &table_name, input.index_name.as_deref())?
+    {
+        if let Some(terms) = &key_terms {
+            legacy::check_key_conditions(terms, &schema)?;
+        }
+        if let Some(terms) = &filter_terms {
+            legacy::check_query_filter_keys(terms, &schema)?;
+        }
+    }
+    let mut placeholders = Placeholders::new(&taken_texts(
+        &expressions,
+        &[
+            input.key_condition_expression.as_ref(),
+            input.filter_expression.as_ref(),
+            input.projection_expression.as_ref(),
+        ],
+    ));
+    let key_condition_expression = match &key_terms {
+        Some(terms) => placeholders.condition(terms, None),
+        None => input.key_condition_expression,
+    };
+    let filter_expression = match &filter_terms {
+        Some(terms) => placeholders.condition(terms, input.conditional_operator.as_deref()),
+        None => input.filter_expression,
+    };
+    let projection_expression = match &input.attributes_to_get {
+        Some(names) => Some(placeholders.projection(names)),
+        None => input.projection_expression,
+    };
+    placeholders.merge_into(&mut expressions);
     let consistent = input.consistent_read.unwrap_or(false);
     let output = engine.query(QueryInput {
         table_name: table_name.clone(),
         index_name: input.index_name,
-        key_condition_expression: input.key_condition_expression,
-        filter_expression: input.filter_expression,
-        projection_expression: input.projection_expression,
+        key_condition_expression,
+        filter_expression,
+        projection_expression,
         expressions,
         select: select(input.select.as_deref()),
         limit: input.limit.map(|l| l as usize),
@@ -1111,6 +1234,25 @@ fn scan(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
     c.at_least("totalSegments", input.total_segments, 1);
     c.at_most("totalSegments", input.total_segments, 1_000_000);
     check(c)?;
+    legacy::check_mixing(
+        &[
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("ScanFilter", input.scan_filter.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            ("ProjectionExpression", input.projection_expression.is_some()),
+            ("FilterExpression", input.filter_expression.is_some()),
+        ],
+    )?;
+    legacy::check_conditional_operator(
+        input.conditional_operator.as_deref(),
+        &[input.scan_filter.as_ref().map(Ordered::len)],
+    )?;
+    if let Some(names) = &input.attributes_to_get {
+        legacy::check_attributes_to_get(names)?;
+    }
+    let filter_terms = input.scan_filter.map(legacy::conditions).transpose()?;
     match (input.segment, input.total_segments) {
         (Some(_), None) => {
             return Err(ApiError::validation(
@@ -1129,33 +1271,33 @@ fn scan(engine: &Arc<Engine>, input: ReadRequestIn) -> Reply {
         }
         _ => {}
     }
-    refuse_legacy(
-        &[
-            ("ScanFilter", input.scan_filter.is_some()),
-            ("AttributesToGet", input.attributes_to_get.is_some()),
-            ("ConditionalOperator", input.conditional_operator.is_some()),
-        ],
-        &[
-            ("FilterExpression", input.filter_expression.is_some()),
-            ("ProjectionExpression", input.projection_expression.is_some()),
-        ],
-    )?;
     let exclusive_start_key = start_key(input.exclusive_start_key)?;
     let has_filter = input.filter_expression.is_some();
-    let expressions = expressions(
+    let mut expressions = expressions(
         input.expression_attribute_names,
         input.expression_attribute_values,
         has_filter || input.projection_expression.is_some(),
         has_filter,
         "FilterExpression is null",
     )?;
+    legacy::check_select(input.select.as_deref(), input.attributes_to_get.is_some(), "")?;
+    let mut placeholders = Placeholders::new(&[]);
+    let filter_expression = match &filter_terms {
+        Some(terms) => placeholders.condition(terms, input.conditional_operator.as_deref()),
+        None => input.filter_expression,
+    };
+    let projection_expression = match &input.attributes_to_get {
+        Some(names) => Some(placeholders.projection(names)),
+        None => input.projection_expression,
+    };
+    placeholders.merge_into(&mut expressions);
     let table_name = input.table_name.unwrap_or_default();
     let consistent = input.consistent_read.unwrap_or(false);
     let output = engine.scan(ScanInput {
         table_name: table_name.clone(),
         index_name: input.index_name,
-        filter_expression: input.filter_expression,
-        projection_expression: input.projection_expression,
+        filter_expression,
+        projection_expression,
         expressions,
         select: select(input.select.as_deref()),
         limit: input.limit.map(|l| l as usize),

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use stratus_dynamodb::number::Number;
 use stratus_dynamodb::value::{AttributeValue, Item, SetError, ValueType};
 
+use super::legacy::{AttributeUpdateIn, ConditionIn, ExpectedIn, Ordered};
+
 /// Deepest nesting of maps and lists accepted (DynamoDB allows 32 levels).
 const NESTING_MAX: usize = 32;
 
@@ -187,6 +189,15 @@ pub fn item_from_wire(item: WireItem) -> Result<Item, String> {
         converted.insert(name, value);
     }
     Ok(converted)
+}
+
+/// Converts one received value (a PartiQL parameter), checking its nesting.
+pub fn value_from_wire(value: WireValue) -> Result<AttributeValue, String> {
+    let value = value.0?;
+    if depth(&value) > NESTING_MAX {
+        return Err("Nesting Levels have exceeded supported limits".to_string());
+    }
+    Ok(value)
 }
 
 fn depth(value: &AttributeValue) -> usize {
@@ -381,10 +392,10 @@ pub struct ItemRequestIn {
     pub return_item_collection_metrics: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
     pub consistent_read: Option<bool>,
-    // Legacy (non-expression) parameters, recognised so they are refused clearly.
-    pub expected: Option<de::IgnoredAny>,
+    // Legacy (non-expression) parameters, translated into expressions (see `legacy.rs`).
+    pub expected: Option<Ordered<ExpectedIn>>,
     pub conditional_operator: Option<String>,
-    pub attribute_updates: Option<de::IgnoredAny>,
+    pub attribute_updates: Option<Ordered<AttributeUpdateIn>>,
     pub attributes_to_get: Option<Vec<String>>,
 }
 
@@ -406,9 +417,9 @@ pub struct ReadRequestIn {
     pub segment: Option<i64>,
     pub total_segments: Option<i64>,
     pub return_consumed_capacity: Option<String>,
-    pub key_conditions: Option<de::IgnoredAny>,
-    pub query_filter: Option<de::IgnoredAny>,
-    pub scan_filter: Option<de::IgnoredAny>,
+    pub key_conditions: Option<Ordered<ConditionIn>>,
+    pub query_filter: Option<Ordered<ConditionIn>>,
+    pub scan_filter: Option<Ordered<ConditionIn>>,
     pub conditional_operator: Option<String>,
     pub attributes_to_get: Option<Vec<String>>,
 }
