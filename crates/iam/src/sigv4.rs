@@ -1,0 +1,588 @@
+//! AWS Signature Version 4, verified on the receiving side: the Authorization header and the
+//! presigned-query forms are parsed with AWS's checks and messages, the canonical request is
+//! rebuilt from what arrived, and the signature recomputed with the caller's secret.
+//!
+//! Written here rather than with `aws-sigv4`: that crate signs outgoing requests from its own
+//! request model (and pulls in the smithy runtime); verification needs the canonical form of the
+//! bytes that arrived, with AWS's error for each way a signature can be wrong.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::secret::Secret;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How far a signature's time may be from the server's: 15 minutes.
+pub const CLOCK_SKEW_SECONDS: i64 = 15 * 60;
+
+/// A request as it arrived.
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    /// The path as sent (still percent-encoded).
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    /// (lower-case name, value) in arrival order.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl RequestParts<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn query_pairs(&self) -> Vec<(String, String)> {
+        self.query
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect()
+    }
+}
+
+/// Why authentication failed, by AWS's error names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// `MissingAuthenticationTokenException`.
+    MissingAuthenticationToken,
+    /// `IncompleteSignatureException`.
+    IncompleteSignature(String),
+    /// `InvalidSignatureException`.
+    InvalidSignature(String),
+    /// `UnrecognizedClientException`: an unknown access key or session token.
+    UnrecognizedClient(String),
+}
+
+impl AuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            AuthError::IncompleteSignature(_) => "IncompleteSignatureException",
+            AuthError::InvalidSignature(_) => "InvalidSignatureException",
+            AuthError::UnrecognizedClient(_) => "UnrecognizedClientException",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AuthError::MissingAuthenticationToken => "Request is missing Authentication Token".to_string(),
+            AuthError::IncompleteSignature(m) | AuthError::InvalidSignature(m) | AuthError::UnrecognizedClient(m) => {
+                m.clone()
+            }
+        }
+    }
+
+    pub fn unknown_key() -> AuthError {
+        AuthError::UnrecognizedClient("The security token included in the request is invalid.".to_string())
+    }
+}
+
+/// A parsed signature.
+#[derive(Clone, Debug)]
+pub struct Signature {
+    pub access_key_id: String,
+    /// `20261203`.
+    pub date: String,
+    pub region: String,
+    pub service: String,
+    /// Lower-case, as listed.
+    pub signed_headers: Vec<String>,
+    pub signature: String,
+    /// `20261203T072540Z`.
+    pub amz_date: String,
+    pub security_token: Option<String>,
+    /// From the query string rather than the Authorization header.
+    pub presigned: bool,
+    /// `X-Amz-Expires` of a presigned request, in seconds.
+    pub expires: Option<i64>,
+}
+
+/// Parses the request's signature with AWS's checks in AWS's order (everything that needs
+/// neither the clock nor the secret).
+pub fn parse(parts: &RequestParts<'_>, service: &str) -> Result<Signature, AuthError> {
+    let header = parts.header("authorization");
+    let query = parts.query_pairs();
+    let query_value = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let presigned = query_value("X-Amz-Algorithm").is_some();
+    if header.is_some() && presigned {
+        return Err(AuthError::InvalidSignature(
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.".to_string(),
+        ));
+    }
+    let (algorithm, credential, signed_headers, signature, amz_date, expires) = match header {
+        Some(header) => {
+            let Some((algorithm, rest)) = header.split_once(' ') else {
+                return if header.starts_with("AWS4-") {
+                    Err(AuthError::IncompleteSignature(format!(
+                        "Unsupported AWS 'algorithm': '{header}' (only AWS4-HMAC-SHA256 for now). "
+                    )))
+                } else {
+                    Err(AuthError::MissingAuthenticationToken)
+                };
+            };
+            if !algorithm.starts_with("AWS4-") {
+                return Err(AuthError::MissingAuthenticationToken);
+            }
+            let mut fields: Vec<(String, String)> = Vec::new();
+            for part in rest.split(',') {
+                if let Some((k, v)) = part.trim().split_once('=') {
+                    fields.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let mut missing = String::new();
+            for name in ["Credential", "Signature", "SignedHeaders"] {
+                if field(name).is_none() {
+                    missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
+                }
+            }
+            let date = parts.header("x-amz-date").or(parts.header("date")).map(str::to_string);
+            if date.is_none() {
+                missing
+                    .push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
+            }
+            if !missing.is_empty() {
+                return Err(AuthError::IncompleteSignature(format!(
+                    "{missing}Authorization={header}"
+                )));
+            }
+            (
+                algorithm.to_string(),
+                field("Credential").unwrap_or_default(),
+                field("SignedHeaders").unwrap_or_default(),
+                field("Signature").unwrap_or_default(),
+                date.unwrap_or_default(),
+                None,
+            )
+        }
+        None if presigned => {
+            let mut missing = String::new();
+            for name in [
+                "X-Amz-Credential",
+                "X-Amz-Signature",
+                "X-Amz-SignedHeaders",
+                "X-Amz-Date",
+            ] {
+                if query_value(name).is_none() {
+                    missing.push_str(&format!("AWS query-string parameters must include '{name}'. "));
+                }
+            }
+            if !missing.is_empty() {
+                return Err(AuthError::IncompleteSignature(format!(
+                    "{missing}Re-examine the query-string parameters."
+                )));
+            }
+            let expires = query_value("X-Amz-Expires").and_then(|e| e.parse::<i64>().ok());
+            (
+                query_value("X-Amz-Algorithm").unwrap_or_default(),
+                query_value("X-Amz-Credential").unwrap_or_default(),
+                query_value("X-Amz-SignedHeaders").unwrap_or_default(),
+                query_value("X-Amz-Signature").unwrap_or_default(),
+                query_value("X-Amz-Date").unwrap_or_default(),
+                expires,
+            )
+        }
+        None => return Err(AuthError::MissingAuthenticationToken),
+    };
+    if algorithm != "AWS4-HMAC-SHA256" {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). "
+        )));
+    }
+    if !is_basic_iso8601(&amz_date) {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+        )));
+    }
+    let scope: Vec<&str> = credential.split('/').collect();
+    if scope.len() != 5 {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
+        )));
+    }
+    let signed_headers: Vec<String> = signed_headers
+        .split(';')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if !signed_headers.iter().any(|h| h == "host") {
+        return Err(AuthError::InvalidSignature(
+            "'Host' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
+        ));
+    }
+    let mut problems = Vec::new();
+    if scope[2].is_empty()
+        || !scope[2]
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        problems.push(format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            scope[2]
+        ));
+    }
+    if scope[3] != service {
+        problems.push(format!("Credential should be scoped to correct service: '{service}'."));
+    }
+    if scope[4] != "aws4_request" {
+        problems.push(format!(
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
+            scope[4]
+        ));
+    }
+    if scope[1] != &amz_date[..8] {
+        problems.push(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+            scope[1],
+            &amz_date[..8]
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AuthError::InvalidSignature(problems.join(" ")));
+    }
+    let security_token = parts
+        .header("x-amz-security-token")
+        .map(str::to_string)
+        .or_else(|| query_value("X-Amz-Security-Token"));
+    Ok(Signature {
+        access_key_id: scope[0].to_string(),
+        date: scope[1].to_string(),
+        region: scope[2].to_string(),
+        service: scope[3].to_string(),
+        signed_headers,
+        signature,
+        amz_date,
+        security_token,
+        presigned,
+        expires,
+    })
+}
+
+/// `20261203T072540Z`.
+fn is_basic_iso8601(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 16
+        && bytes[8] == b'T'
+        && bytes[15] == b'Z'
+        && bytes[..8].iter().all(u8::is_ascii_digit)
+        && bytes[9..15].iter().all(u8::is_ascii_digit)
+}
+
+/// Epoch seconds of a basic ISO 8601 time.
+pub fn parse_amz_date(text: &str) -> Option<i64> {
+    if !is_basic_iso8601(text) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// `20261203T072540Z` of epoch seconds.
+pub fn format_amz_date(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let in_day = epoch.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
+}
+
+/// Checks the signature's time against `now` (epoch seconds): 15 minutes either way, or a
+/// presigned request's own expiry.
+pub fn check_time(signature: &Signature, now: i64) -> Result<(), AuthError> {
+    let Some(signed_at) = parse_amz_date(&signature.amz_date) else {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
+            signature.amz_date
+        )));
+    };
+    if let Some(expires) = signature.expires {
+        if now > signed_at + expires {
+            return Err(AuthError::InvalidSignature(format!(
+                "Signature expired: {} is now earlier than {} ({} - {expires} sec.)",
+                format_amz_date(signed_at + expires),
+                format_amz_date(now),
+                format_amz_date(now)
+            )));
+        }
+        return Ok(());
+    }
+    if signed_at < now - CLOCK_SKEW_SECONDS {
+        return Err(AuthError::InvalidSignature(format!(
+            "Signature expired: {} is now earlier than {} ({} - 15 min.)",
+            signature.amz_date,
+            format_amz_date(now - CLOCK_SKEW_SECONDS),
+            format_amz_date(now)
+        )));
+    }
+    if signed_at > now + CLOCK_SKEW_SECONDS {
+        return Err(AuthError::InvalidSignature(format!(
+            "Signature not yet current: {} is still later than {} ({} + 15 min.)",
+            signature.amz_date,
+            format_amz_date(now + CLOCK_SKEW_SECONDS),
+            format_amz_date(now)
+        )));
+    }
+    Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    out
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length: new_from_slice cannot fail.
+    match HmacSha256::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
+    }
+}
+
+/// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else `%XX`.
+fn uri_encode(text: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(byte)),
+            b'/' if keep_slash => out.push('/'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && let (Some(high), Some(low)) = (
+                (bytes[index + 1] as char).to_digit(16),
+                (bytes[index + 2] as char).to_digit(16),
+            )
+        {
+            out.push((high * 16 + low) as u8);
+            index += 3;
+            continue;
+        }
+        out.push(if bytes[index] == b'+' { b' ' } else { bytes[index] });
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The canonical request of what arrived, for the headers the signature lists.
+pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> String {
+    // Non-S3 services encode each path segment twice: the path arrives encoded once.
+    let path = if parts.path.is_empty() { "/" } else { parts.path };
+    let canonical_path = uri_encode(path, true);
+    let mut query: Vec<(String, String)> = parts
+        .query_pairs()
+        .into_iter()
+        .filter(|(k, _)| !(signature.presigned && k == "X-Amz-Signature"))
+        .map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false)))
+        .collect();
+    query.sort();
+    let canonical_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut headers = String::new();
+    for name in &signature.signed_headers {
+        let values: Vec<String> = parts
+            .headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        headers.push_str(name);
+        headers.push(':');
+        headers.push_str(&values.join(","));
+        headers.push('\n');
+    }
+    let payload = match parts.header("x-amz-content-sha256") {
+        Some(hash) => hash.to_string(),
+        None if signature.presigned => "UNSIGNED-PAYLOAD".to_string(),
+        None => sha256_hex(parts.body),
+    };
+    format!(
+        "{}\n{canonical_path}\n{}\n{headers}\n{}\n{payload}",
+        parts.method,
+        canonical_query.join("&"),
+        signature.signed_headers.join(";")
+    )
+}
+
+pub fn string_to_sign(signature: &Signature, canonical: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256\n{}\n{}/{}/{}/aws4_request\n{}",
+        signature.amz_date,
+        signature.date,
+        signature.region,
+        signature.service,
+        sha256_hex(canonical.as_bytes())
+    )
+}
+
+/// The signature the secret gives for a string to sign.
+pub fn sign(secret: &Secret, signature: &Signature, string_to_sign: &str) -> String {
+    let key = hmac(format!("AWS4{}", secret.expose()).as_bytes(), signature.date.as_bytes());
+    let key = hmac(&key, signature.region.as_bytes());
+    let key = hmac(&key, signature.service.as_bytes());
+    let key = hmac(&key, b"aws4_request");
+    hex(&hmac(&key, string_to_sign.as_bytes()))
+}
+
+/// Verifies the signature with the caller's secret (after [`parse`] and [`check_time`]).
+pub fn verify(parts: &RequestParts<'_>, signature: &Signature, secret: &Secret) -> Result<(), AuthError> {
+    let canonical = canonical_request(parts, signature);
+    let to_sign = string_to_sign(signature, &canonical);
+    let expected = sign(secret, signature, &to_sign);
+    if crate::secret::constant_time_eq(expected.as_bytes(), signature.signature.as_bytes()) {
+        return Ok(());
+    }
+    Err(AuthError::InvalidSignature(format!(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'{canonical}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's own example (IAM docs, "Signature Version 4 test suite": get-vanilla), with the
+    /// example credentials AKIDEXAMPLE / wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY.
+    #[test]
+    fn the_aws_test_suite_get_vanilla_signature_verifies() {
+        let headers = vec![
+            ("host".to_string(), "example.amazonaws.com".to_string()),
+            ("x-amz-date".to_string(), "20150830T123600Z".to_string()),
+            (
+                "authorization".to_string(),
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31".to_string(),
+            ),
+        ];
+        let parts = RequestParts {
+            method: "GET",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body: b"",
+        };
+        let signature = parse(&parts, "service").unwrap_or_else(|e| panic!("{e:?}"));
+        let secret = Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        assert_eq!(
+            canonical_request(&parts, &signature),
+            "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(verify(&parts, &signature, &secret), Ok(()));
+        let wrong = Secret::new("not the secret");
+        assert!(
+            matches!(verify(&parts, &signature, &wrong), Err(AuthError::InvalidSignature(m)) if m.starts_with("The request signature we calculated"))
+        );
+        assert_eq!(
+            check_time(&signature, parse_amz_date("20150830T124000Z").unwrap_or(0)),
+            Ok(())
+        );
+        assert!(matches!(
+            check_time(&signature, parse_amz_date("20150830T130000Z").unwrap_or(0)),
+            Err(AuthError::InvalidSignature(m)) if m == "Signature expired: 20150830T123600Z is now earlier than 20150830T124500Z (20150830T130000Z - 15 min.)"
+        ));
+    }
+
+    #[test]
+    fn malformed_signatures_get_awss_messages() {
+        let cases: Vec<(&str, Option<&str>, AuthError)> = vec![
+            ("", None, AuthError::MissingAuthenticationToken),
+            (
+                "AWS4-HMAC-SHA256 Credential=a/20150830/us-east-1/dynamodb/aws4_request",
+                Some("20150830T123600Z"),
+                AuthError::IncompleteSignature("Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 Credential=a/20150830/us-east-1/dynamodb/aws4_request".to_string()),
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=a/b/c/d, SignedHeaders=host, Signature=x",
+                Some("20150830T123600Z"),
+                AuthError::IncompleteSignature("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'a/b/c/d'".to_string()),
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=a/20150830/us-east-1/dynamodb/aws4_request, SignedHeaders=x-amz-date, Signature=x",
+                Some("20150830T123600Z"),
+                AuthError::InvalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.".to_string()),
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=a/20150829/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x",
+                Some("20150830T123600Z"),
+                AuthError::InvalidSignature("Credential should be scoped to correct service: 'dynamodb'. Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20150829' != '20150830', from '20150830T123600Z'.".to_string()),
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=a/20150830/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x",
+                Some("201"),
+                AuthError::IncompleteSignature("Date must be in ISO-8601 'basic format'. Got '201'. See http://en.wikipedia.org/wiki/ISO_8601".to_string()),
+            ),
+        ];
+        for (authorization, date, expected) in cases {
+            let mut headers = vec![("host".to_string(), "localhost".to_string())];
+            if !authorization.is_empty() {
+                headers.push(("authorization".to_string(), authorization.to_string()));
+            }
+            if let Some(date) = date {
+                headers.push(("x-amz-date".to_string(), date.to_string()));
+            }
+            let parts = RequestParts {
+                method: "POST",
+                path: "/",
+                query: None,
+                headers: &headers,
+                body: b"{}",
+            };
+            assert_eq!(parse(&parts, "dynamodb").map(|_| ()), Err(expected), "{authorization}");
+        }
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(
+            format_amz_date(parse_amz_date("20261203T072540Z").unwrap_or(0)),
+            "20261203T072540Z"
+        );
+        assert_eq!(parse_amz_date("20261303T072540Z"), None);
+    }
+}
