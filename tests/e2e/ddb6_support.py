@@ -26,7 +26,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support import REGION, StratusServer, free_port, stratus_bin, wait_table_active, wait_table_gone
+from support import REGION, REPO_ROOT, StratusServer, free_port, stratus_bin, wait_table_active, wait_table_gone
 
 ACCOUNT = "000000000000"
 READY_MARKER = "Stratus ready"
@@ -54,7 +54,7 @@ def error_of(call, *args, **kwargs) -> ClientError:
         result = call(*args, **kwargs)
     except ClientError as error:
         return error
-    raise AssertionError(f"expected an error, the call succeeded: {result!r}")
+    raise AssertionError(f"expected an error, the call succeeded: {str(result)[:400]}")
 
 
 def code_and_message(error: ClientError) -> tuple[str, str]:
@@ -264,3 +264,14 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 SEQUENCE_RE = re.compile(r"^[0-9]{21,40}$")
+
+# shared/ sits beside the repository (../shared/reference/ from the checkout).
+REFERENCE_DIR = Path(os.environ.get("STRATUS_REFERENCE_DIR", str(REPO_ROOT.parent / "shared" / "reference")))
+
+
+def reference_json(relative: str):
+    """A file of shared/reference/ (the test fails when it is missing: it checks against it)."""
+    path = REFERENCE_DIR / relative
+    if not path.exists():
+        pytest.fail(f"reference file {path} is missing (set STRATUS_REFERENCE_DIR)", pytrace=False)
+    return json.loads(path.read_text())
