@@ -578,6 +578,18 @@ impl Engine {
         format!("arn:aws:dynamodb:{}:{}:table/{name}", self.region, self.account)
     }
 
+    /// The partition and sort key names of a table, or of one of its indexes (IAM's
+    /// `dynamodb:LeadingKeys` needs them); `None` when there is no such table or index.
+    pub fn key_names(&self, table: &str, index: Option<&str>) -> Option<(String, Option<String>)> {
+        let catalog = self.catalog();
+        let definition = &catalog.get(table)?.definition;
+        let schema = match index {
+            Some(name) => &definition.index(name)?.key_schema,
+            None => &definition.key_schema,
+        };
+        Some((schema.hash.name.clone(), schema.range.as_ref().map(|r| r.name.clone())))
+    }
+
     fn catalog(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Table>>> {
         self.catalog.read().unwrap_or_else(|p| p.into_inner())
     }

@@ -57,6 +57,15 @@ impl Engine {
         format!("{}/stream/{label}", self.table_arn(table))
     }
 
+    /// The ARN of the stream a shard iterator reads (for authorizing GetRecords); `None` for
+    /// an iterator that does not decode or names a stream no longer there.
+    pub fn iterator_stream_arn(&self, iterator: &str) -> Option<String> {
+        let position = Iterator::decode(iterator)?;
+        let table = self.catalog().get(&position.table).cloned()?;
+        let stream = table.definition.stream.as_ref().filter(|s| s.id == position.stream_id)?;
+        Some(self.stream_arn(&position.table, &stream.label))
+    }
+
     /// Streams (latest per table), optionally of one table, in table order.
     pub fn list_streams(
         &self,
