@@ -106,7 +106,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn json(status: u16, value: &Value) -> Answer {
+    pub fn json(status: u16, value: &Value) -> Answer {
         Answer {
             status,
             headers: Vec::new(),
@@ -139,7 +139,7 @@ fn invoke_error(error: &InvokeError) -> Answer {
 }
 
 /// Parsed query parameters (`Qualifier`, `Marker`, `MaxItems`).
-fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
+pub fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
     query?.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (key == name).then(|| decode_segment(&value.replace('+', " ")))

@@ -3,9 +3,11 @@
 
 pub mod dynamodb;
 pub mod event_sources;
+pub mod iam;
 pub mod lambda;
 pub mod schedule;
 pub mod server;
+pub mod sts;
 
 pub use server::{AwsEndpoint, serve};
 

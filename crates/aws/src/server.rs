@@ -18,8 +18,11 @@ use stratus_dynamodb::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::dynamodb::access::{self, Need};
 use crate::dynamodb::{self, ApiError, Operation, TARGET_PREFIX};
-use crate::lambda;
+use crate::iam::{Caller, Iam, Mode};
+use crate::{lambda, sts};
+use stratus_iam::sigv4::{AuthError, RequestParts};
 use stratus_lambda::Lambda;
 
 /// Largest request body accepted: 16 MB, as DynamoDB.
@@ -33,15 +36,18 @@ pub struct AwsEndpoint {
     pub lambda: Arc<Lambda>,
     /// Stream triggers and schedules, once started.
     pub event_sources: std::sync::OnceLock<Arc<crate::event_sources::EventSources>>,
+    /// Authentication and authorization of every request.
+    pub iam: Arc<Iam>,
     request_ids: RequestIds,
 }
 
 impl AwsEndpoint {
-    pub fn new(dynamodb: Arc<Engine>, lambda: Arc<Lambda>) -> AwsEndpoint {
+    pub fn new(dynamodb: Arc<Engine>, lambda: Arc<Lambda>, iam: Arc<Iam>) -> AwsEndpoint {
         AwsEndpoint {
             dynamodb,
             lambda,
             event_sources: std::sync::OnceLock::new(),
+            iam,
             request_ids: RequestIds::new(),
         }
     }
@@ -90,14 +96,16 @@ pub async fn serve(listener: TcpListener, endpoint: Arc<AwsEndpoint>, mut shutdo
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
+                let source_ip: Arc<str> = Arc::from(peer.ip().to_string());
                 let _ = stream.set_nodelay(true);
                 let endpoint = Arc::clone(&endpoint);
                 let mut stop = shutdown.clone();
                 connections.spawn(async move {
                     let service = service_fn(move |request| {
                         let endpoint = Arc::clone(&endpoint);
-                        async move { Ok::<_, Infallible>(route(&endpoint, request).await) }
+                        let source_ip = Arc::clone(&source_ip);
+                        async move { Ok::<_, Infallible>(route(&endpoint, request, &source_ip).await) }
                     });
                     let connection = hyper::server::conn::http1::Builder::new()
                         .keep_alive(true)
@@ -151,7 +159,7 @@ fn error_response(error: &ApiError, request_id: &str) -> Response<Full<Bytes>> {
     response(status, "application/x-amz-json-1.0", error.body(), request_id)
 }
 
-async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>, source_ip: &str) -> Response<Full<Bytes>> {
     let request_id = endpoint.request_ids.next();
     if request.uri().path() == "/_stratus/health" && request.method() == Method::GET {
         return response(
@@ -170,9 +178,18 @@ async fn route(endpoint: &AwsEndpoint, request: Request<Incoming>) -> Response<F
     if lambda::is_lambda_path(request.uri().path()) {
         // Lambda's request ids are UUIDs.
         let request_id = stratus_lambda::ids::request_id();
-        return handle_lambda(endpoint, request, &request_id).await;
+        return handle_lambda(endpoint, request, &request_id, source_ip).await;
     }
-    handle_aws(endpoint, request, &request_id).await
+    if request.uri().path() == "/_stratus/iam/usage" && request.method() == Method::GET {
+        let body = serde_json::json!({"mode": endpoint.iam.mode.name(), "usage": endpoint.iam.usage.to_json()});
+        return response(
+            StatusCode::OK,
+            "application/json",
+            body.to_string().into_bytes(),
+            &request_id,
+        );
+    }
+    handle_aws(endpoint, request, &request_id, source_ip).await
 }
 
 /// `GET /_stratus/schedules` lists the schedules; `POST /_stratus/schedules/{function}/{event}`
@@ -262,33 +279,145 @@ fn invocation_log(endpoint: &AwsEndpoint, request: &Request<Incoming>, request_i
     )
 }
 
-/// The Lambda API (REST-JSON): routed by path, any content type, SigV4-shaped authentication.
-async fn handle_lambda(endpoint: &AwsEndpoint, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
-    let operation = lambda::parse(request.method(), request.uri().path());
-    let query = request.uri().query().map(str::to_string);
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+/// A request's method, path, query and headers, kept for signature verification once the
+/// body has arrived.
+struct Head {
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn of<B>(request: &Request<B>) -> Head {
+        Head {
+            method: request.method().as_str().to_string(),
+            path: request.uri().path().to_string(),
+            query: request.uri().query().map(str::to_string),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_string(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn parts<'a>(&'a self, body: &'a [u8]) -> RequestParts<'a> {
+        RequestParts {
+            method: &self.method,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &self.headers,
+            body,
+        }
+    }
+
+    fn query_auth(&self) -> bool {
+        self.query.as_deref().is_some_and(|q| q.contains("X-Amz-Algorithm="))
+    }
+}
+
+/// Authenticates a request for `service`: with IAM off, only the shape of the Authorization
+/// header is checked (as DynamoDB Local does).
+fn authenticate(
+    iam: &Iam,
+    head: &Head,
+    body: &[u8],
+    service: &str,
+    source_ip: &str,
+) -> Result<Option<Caller>, AuthError> {
+    if iam.mode == Mode::Off {
+        return match check_authorization_shape(head.header("authorization"), head.query_auth()) {
+            Ok(()) => Ok(None),
+            Err(error) => Err(auth_error_of(&error)),
+        };
+    }
+    iam.authenticate(&head.parts(body), service, source_ip)
+}
+
+/// The shape check's DynamoDB error as an authentication error.
+fn auth_error_of(error: &ApiError) -> AuthError {
+    let message = error.message.clone().unwrap_or_default();
+    match error.type_name.rsplit('#').next().unwrap_or("") {
+        "MissingAuthenticationTokenException" => AuthError::MissingAuthenticationToken,
+        "IncompleteSignatureException" => AuthError::IncompleteSignature(message),
+        _ => AuthError::InvalidSignature(message),
+    }
+}
+
+/// An authentication failure as DynamoDB puts it (HTTP 400, `com.amazon.coral.service#…`).
+fn dynamodb_auth_error(error: &AuthError) -> ApiError {
+    let type_name = match error {
+        AuthError::MissingAuthenticationToken => "com.amazon.coral.service#MissingAuthenticationTokenException",
+        AuthError::IncompleteSignature(_) => "com.amazon.coral.service#IncompleteSignatureException",
+        AuthError::InvalidSignature(_) => "com.amazon.coral.service#InvalidSignatureException",
+        AuthError::UnrecognizedClient(_) => "com.amazon.coral.service#UnrecognizedClientException",
     };
-    let authorization = header("authorization");
+    ApiError {
+        type_name,
+        message: Some(error.message()),
+        capital_message: false,
+        status: 400,
+        extra: None,
+    }
+}
+
+fn access_denied(message: String) -> ApiError {
+    ApiError {
+        type_name: "com.amazon.coral.service#AccessDeniedException",
+        message: Some(message),
+        capital_message: true,
+        status: 400,
+        extra: None,
+    }
+}
+
+/// Whether a caller's permissions are evaluated (function credentials are; the administrator
+/// and IAM-off callers are not), so requests that need no evaluation skip building it.
+fn evaluated(caller: Option<&Caller>) -> bool {
+    matches!(
+        caller,
+        Some(Caller {
+            principal: stratus_iam::Principal::Role { .. },
+            ..
+        })
+    )
+}
+
+/// The Lambda API (REST-JSON): routed by path, any content type, SigV4-authenticated.
+async fn handle_lambda(
+    endpoint: &AwsEndpoint,
+    request: Request<Incoming>,
+    request_id: &str,
+    source_ip: &str,
+) -> Response<Full<Bytes>> {
+    let operation = lambda::parse(request.method(), request.uri().path());
+    let head = Head::of(&request);
+    let header = |name: &str| head.header(name).map(str::to_string);
     let headers = lambda::InvokeHeaders {
         invocation_type: header("x-amz-invocation-type"),
         log_type: header("x-amz-log-type"),
         client_context: header("x-amz-client-context"),
     };
-    let query_auth = query.as_deref().is_some_and(|q| q.contains("X-Amz-Algorithm="));
-    if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
-        let code = error.type_name.rsplit('#').next().unwrap_or("AccessDeniedException");
-        let code: &'static str = match code {
-            "MissingAuthenticationTokenException" => "MissingAuthenticationTokenException",
-            "IncompleteSignatureException" => "IncompleteSignatureException",
-            _ => "InvalidSignatureException",
-        };
-        let message = error.message.clone().unwrap_or_default();
-        return lambda_response(lambda::error_answer(code, 403, &message, None), request_id);
+    let lambda_auth_error = |error: &AuthError| {
+        let status = 403;
+        lambda_response(
+            lambda::error_answer(error.code(), status, &error.message(), None),
+            request_id,
+        )
+    };
+    // Without a signature at all there is nothing to wait for.
+    if head.header("authorization").is_none() && !head.query_auth() {
+        return lambda_auth_error(&AuthError::MissingAuthenticationToken);
     }
     let declared_length = header("content-length").and_then(|v| v.parse::<u64>().ok());
     let limit = stratus_lambda::REQUEST_BYTES_MAX;
@@ -323,8 +452,50 @@ async fn handle_lambda(endpoint: &AwsEndpoint, request: Request<Incoming>, reque
             );
         }
     };
-    let answer = lambda::handle(&endpoint.lambda, operation, query.as_deref(), headers, body).await;
+    let caller = match authenticate(&endpoint.iam, &head, &body, "lambda", source_ip) {
+        Ok(caller) => caller,
+        Err(error) => return lambda_auth_error(&error),
+    };
+    if evaluated(caller.as_ref()) {
+        let needs = lambda_needs(&endpoint.lambda, &operation, head.query.as_deref());
+        if let Err(denied) = endpoint.iam.authorize(caller.as_ref(), &needs) {
+            let mut answer = lambda::Answer::json(403, &serde_json::json!({"Message": denied.message}));
+            answer
+                .headers
+                .push(("x-amzn-ErrorType", "AccessDeniedException".to_string()));
+            return lambda_response(answer, request_id);
+        }
+    }
+    let answer = lambda::handle(&endpoint.lambda, operation, head.query.as_deref(), headers, body).await;
     lambda_response(answer, request_id)
+}
+
+/// The permission a Lambda operation needs: its action on the function's ARN (qualified when
+/// the request names a version or alias).
+fn lambda_needs(lambda: &Lambda, operation: &lambda::Operation, query: Option<&str>) -> Vec<Need> {
+    let options = lambda.options();
+    let function_arn = |function: &str| {
+        let (name, embedded) = stratus_lambda::split_function_name(function);
+        let qualifier = lambda::query_parameter(query, "Qualifier")
+            .filter(|q| !q.is_empty())
+            .or(embedded.map(str::to_string));
+        let base = format!("arn:aws:lambda:{}:{}:function:{name}", options.region, options.account);
+        match qualifier {
+            Some(qualifier) => format!("{base}:{qualifier}"),
+            None => base,
+        }
+    };
+    let need = |action: &str, resource: String| vec![Need::of(format!("lambda:{action}"), resource)];
+    match operation {
+        lambda::Operation::Invoke { function } => need("InvokeFunction", function_arn(function)),
+        lambda::Operation::InvokeAsync { function } => need("InvokeAsync", function_arn(function)),
+        lambda::Operation::GetFunction { function } => need("GetFunction", function_arn(function)),
+        lambda::Operation::GetFunctionConfiguration { function } => {
+            need("GetFunctionConfiguration", function_arn(function))
+        }
+        lambda::Operation::ListFunctions => need("ListFunctions", "*".to_string()),
+        lambda::Operation::Unsupported { .. } => Vec::new(),
+    }
 }
 
 fn lambda_response(answer: lambda::Answer, request_id: &str) -> Response<Full<Bytes>> {
@@ -343,8 +514,13 @@ fn lambda_response(answer: lambda::Answer, request_id: &str) -> Response<Full<By
     response
 }
 
-/// AWS's order of checks for a JSON-protocol request.
-async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+/// AWS's order of checks for a JSON-protocol request (and STS's query protocol).
+async fn handle_aws(
+    endpoint: &AwsEndpoint,
+    request: Request<Incoming>,
+    request_id: &str,
+    source_ip: &str,
+) -> Response<Full<Bytes>> {
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -352,12 +528,17 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
         .unwrap_or("");
     let json_content =
         content_type.starts_with("application/x-amz-json-1.0") || content_type.starts_with("application/json");
+    let form_content = content_type.starts_with("application/x-www-form-urlencoded");
     let host = request
         .headers()
         .get("host")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_string();
+    let query_action = request.uri().query().is_some_and(|q| q.contains("Action="));
+    if (request.method() == Method::POST && form_content) || (request.method() == Method::GET && query_action) {
+        return handle_query_protocol(endpoint, request, source_ip).await;
+    }
     if request.method() != Method::POST || !json_content {
         return response(
             StatusCode::NOT_FOUND,
@@ -374,17 +555,8 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     if declared_length.is_some_and(|length| length > REQUEST_BYTES_MAX as u64) {
         return too_large(request_id);
     }
-    let target = request
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let query_auth = request.uri().query().is_some_and(|q| q.contains("X-Amz-Algorithm="));
+    let head = Head::of(&request);
+    let target = head.header("x-amz-target").map(str::to_string);
     let body = match Limited::new(request.into_body(), REQUEST_BYTES_MAX).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
@@ -398,6 +570,8 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     if !body.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return error_response(&ApiError::serialization(None), request_id);
     }
+    // The body as a document, for the permissions a function's request needs.
+    let document = || serde_json::from_slice::<serde_json::Value>(&body).unwrap_or(serde_json::Value::Null);
     // 3. The target must name an operation (of DynamoDB, or of DynamoDB Streams).
     if let Some(name) = target
         .as_deref()
@@ -406,8 +580,16 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
         let Some(operation) = dynamodb::streams::Operation::from_name(name) else {
             return error_response(&ApiError::unknown_operation(None), request_id);
         };
-        if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
-            return error_response(&error, request_id);
+        // 4-5. Authentication, then the permissions the request needs.
+        let caller = match authenticate(&endpoint.iam, &head, &body, "dynamodb", source_ip) {
+            Ok(caller) => caller,
+            Err(error) => return error_response(&dynamodb_auth_error(&error), request_id),
+        };
+        if evaluated(caller.as_ref()) {
+            let needs = access::stream_needs(&endpoint.dynamodb, operation, &document());
+            if let Err(denied) = endpoint.iam.authorize(caller.as_ref(), &needs) {
+                return error_response(&access_denied(denied.message), request_id);
+            }
         }
         return match dynamodb::streams::handle(&endpoint.dynamodb, operation, &body).await {
             Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),
@@ -421,9 +603,16 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
     let Some(operation) = operation else {
         return error_response(&ApiError::unknown_operation(None), request_id);
     };
-    // 4-5. A SigV4-shaped Authorization header (verification comes with IAM).
-    if let Err(error) = check_authorization_shape(authorization.as_deref(), query_auth) {
-        return error_response(&error, request_id);
+    // 4-5. Authentication, then the permissions the request needs.
+    let caller = match authenticate(&endpoint.iam, &head, &body, "dynamodb", source_ip) {
+        Ok(caller) => caller,
+        Err(error) => return error_response(&dynamodb_auth_error(&error), request_id),
+    };
+    if evaluated(caller.as_ref()) {
+        let needs = access::needs(&endpoint.dynamodb, operation, &document());
+        if let Err(denied) = endpoint.iam.authorize(caller.as_ref(), &needs) {
+            return error_response(&access_denied(denied.message), request_id);
+        }
     }
     if operation == Operation::DescribeEndpoints {
         // SDKs with endpoint discovery call back where this answer points: here.
@@ -439,6 +628,38 @@ async fn handle_aws(endpoint: &AwsEndpoint, request: Request<Incoming>, request_
         Ok(body) => response(StatusCode::OK, "application/x-amz-json-1.0", body, request_id),
         Err(error) => error_response(&error, request_id),
     }
+}
+
+/// The query protocol (form-encoded `Action=…`): STS.
+async fn handle_query_protocol(
+    endpoint: &AwsEndpoint,
+    request: Request<Incoming>,
+    source_ip: &str,
+) -> Response<Full<Bytes>> {
+    let request_id = stratus_lambda::ids::request_id();
+    let head = Head::of(&request);
+    let body = match Limited::new(request.into_body(), sts::REQUEST_BYTES_MAX)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let mut parameters = sts::form_pairs(head.query.as_deref().unwrap_or(""));
+    parameters.extend(sts::form_pairs(&String::from_utf8_lossy(&body)));
+    let answer = match authenticate(&endpoint.iam, &head, &body, "sts", source_ip) {
+        Ok(caller) => sts::handle(&endpoint.iam, caller.as_ref(), &parameters, &request_id),
+        Err(error) => sts::auth_error(&error, &request_id),
+    };
+    let mut reply = Response::new(Full::new(Bytes::from(answer.body)));
+    *reply.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    reply
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        reply.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    reply
 }
 
 fn too_large(request_id: &str) -> Response<Full<Bytes>> {

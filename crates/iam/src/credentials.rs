@@ -166,7 +166,7 @@ impl Credentials {
         };
         if signature.security_token.as_deref() != Some(entry.session_token.as_str()) {
             return Err(AuthError::UnrecognizedClient(
-                "The security token included in the request is invalid".to_string(),
+                "The security token included in the request is invalid.".to_string(),
             ));
         }
         Ok((entry.secret.clone(), entry.principal.clone()))

@@ -390,7 +390,8 @@ fn uri_encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
-fn percent_decode(text: &str) -> String {
+/// Decodes `%XX` escapes and `+` (form encoding).
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -438,10 +439,13 @@ pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> Str
         headers.push_str(&values.join(","));
         headers.push('\n');
     }
+    // The payload is hashed from the bytes that arrived: an `x-amz-content-sha256` header that
+    // claims another hash cannot make a changed body verify. `UNSIGNED-PAYLOAD` is honoured as
+    // the client declared it (as S3 and presigned URLs allow); the headers stay signed.
     let payload = match parts.header("x-amz-content-sha256") {
-        Some(hash) => hash.to_string(),
+        Some("UNSIGNED-PAYLOAD") => "UNSIGNED-PAYLOAD".to_string(),
         None if signature.presigned => "UNSIGNED-PAYLOAD".to_string(),
-        None => sha256_hex(parts.body),
+        _ => sha256_hex(parts.body),
     };
     format!(
         "{}\n{canonical_path}\n{}\n{headers}\n{}\n{payload}",
@@ -482,6 +486,44 @@ pub fn verify(parts: &RequestParts<'_>, signature: &Signature, secret: &Secret) 
     Err(AuthError::InvalidSignature(format!(
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'{canonical}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n"
     )))
+}
+
+/// Signs a request as an SDK would (for Stratus's own clients, such as `stratus invoke`): every
+/// header in `parts` is signed; `parts` must hold `host` and an `x-amz-date` of `amz_date`.
+pub fn authorization_header(
+    parts: &RequestParts<'_>,
+    access_key_id: &str,
+    secret: &Secret,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+) -> String {
+    let mut signed_headers: Vec<String> = parts
+        .headers
+        .iter()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect();
+    signed_headers.sort();
+    signed_headers.dedup();
+    let signature = Signature {
+        access_key_id: access_key_id.to_string(),
+        date: amz_date.get(..8).unwrap_or("").to_string(),
+        region: region.to_string(),
+        service: service.to_string(),
+        signed_headers,
+        signature: String::new(),
+        amz_date: amz_date.to_string(),
+        security_token: None,
+        presigned: false,
+        expires: None,
+    };
+    let canonical = canonical_request(parts, &signature);
+    let signed = sign(secret, &signature, &string_to_sign(&signature, &canonical));
+    format!(
+        "AWS4-HMAC-SHA256 Credential={access_key_id}/{}/{region}/{service}/aws4_request, SignedHeaders={}, Signature={signed}",
+        signature.date,
+        signature.signed_headers.join(";")
+    )
 }
 
 #[cfg(test)]
@@ -575,6 +617,43 @@ mod tests {
             };
             assert_eq!(parse(&parts, "dynamodb").map(|_| ()), Err(expected), "{authorization}");
         }
+    }
+
+    #[test]
+    fn a_signed_request_verifies_and_a_changed_body_does_not() {
+        let secret = Secret::new("test");
+        let mut headers = vec![
+            ("host".to_string(), "127.0.0.1:4566".to_string()),
+            ("x-amz-date".to_string(), "20261203T080000Z".to_string()),
+            ("x-amz-content-sha256".to_string(), sha256_hex(br#"{"TableName":"T"}"#)),
+        ];
+        let body = br#"{"TableName":"T"}"#;
+        let parts = RequestParts {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body,
+        };
+        let header = authorization_header(&parts, "test", &secret, "us-east-1", "dynamodb", "20261203T080000Z");
+        headers.push(("authorization".to_string(), header));
+        let check = |body: &[u8]| {
+            let parts = RequestParts {
+                method: "POST",
+                path: "/",
+                query: None,
+                headers: &headers,
+                body,
+            };
+            let signature = parse(&parts, "dynamodb").unwrap_or_else(|e| panic!("{e:?}"));
+            verify(&parts, &signature, &secret)
+        };
+        assert_eq!(check(body), Ok(()));
+        // The x-amz-content-sha256 header still claims the old body's hash: no use.
+        assert!(matches!(
+            check(br#"{"TableName":"U"}"#),
+            Err(AuthError::InvalidSignature(_))
+        ));
     }
 
     #[test]

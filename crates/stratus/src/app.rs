@@ -2,8 +2,9 @@
 //! (inline code written out, layers resolved), the template's tables created in the engine, and
 //! where the cache lives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -146,6 +147,35 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
         });
     }
     (configs, warnings)
+}
+
+/// Each function's role policies as IAM evaluates them. A managed policy whose document
+/// Stratus does not know grants nothing locally (noted), as does a document IAM cannot parse.
+pub fn function_policies(app: &App) -> (HashMap<String, Arc<Vec<stratus_iam::Policy>>>, Vec<String>) {
+    let mut policies = HashMap::new();
+    let mut notes = Vec::new();
+    for function in app.functions.values() {
+        let mut parsed = Vec::new();
+        for policy in &function.policies {
+            let Some(document) = &policy.document else {
+                notes.push(format!(
+                    "{}: the managed policy {} is unknown to Stratus and grants nothing locally",
+                    function.logical_id,
+                    policy.arn.as_deref().unwrap_or(&policy.source)
+                ));
+                continue;
+            };
+            match stratus_iam::Policy::parse(&policy.source, document) {
+                Ok(policy) => parsed.push(policy),
+                Err(error) => notes.push(format!(
+                    "{}: policy {} is not valid IAM and grants nothing: {error}",
+                    function.logical_id, policy.source
+                )),
+            }
+        }
+        policies.insert(function.name.clone(), Arc::new(parsed));
+    }
+    (policies, notes)
 }
 
 /// `path` made absolute (and resolved, when it exists).

@@ -20,6 +20,38 @@ pub enum Command {
     Invoke(InvokeArgs),
     /// Load the template and print what it declares, and every problem with file:line.
     Validate(ValidateArgs),
+    /// IAM tools: `stratus iam report` shows what each function used, left unused and was denied.
+    #[command(subcommand)]
+    Iam(IamCommand),
+}
+
+#[derive(Subcommand)]
+pub enum IamCommand {
+    /// Per function: permissions used, granted but unused, denied; the least-privilege policy
+    /// that would allow exactly what ran; over-broad grants. From a running `stratus start` of
+    /// the app, or else what the last one saved.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The app folder (holding template.yaml).
+    #[arg(default_value = ".")]
+    pub app_dir: PathBuf,
+    /// The template file (default: APP_DIR/template.yaml, .yml or .json).
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The region of the app's ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Where the app's data lives (default APP_DIR/.stratus/).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub template_options: TemplateOptions,
 }
 
 /// Template options shared by `start` and `invoke`.
@@ -76,6 +108,9 @@ pub struct InvokeArgs {
     /// Where the app's data lives when no `stratus start` is running (default APP_DIR/.stratus/).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// IAM mode of the endpoint a standalone invocation starts for the function's SDK calls.
+    #[arg(long, value_enum, default_value = "enforce")]
+    pub iam: IamMode,
     #[command(flatten)]
     pub template_options: TemplateOptions,
     #[command(flatten)]
@@ -117,9 +152,9 @@ pub enum LogFormat {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum IamMode {
-    /// Refuse what AWS would refuse (not available yet).
+    /// Verify signatures and refuse what the caller's policies do not allow, as AWS would.
     Enforce,
-    /// Check and log, refuse nothing (not available yet).
+    /// Verify signatures; evaluate policies but only log what would be refused.
     Audit,
     /// Check neither signatures nor policies, as DynamoDB Local.
     Off,
@@ -168,8 +203,9 @@ pub struct StartArgs {
     /// Keep everything in memory and discard it at exit.
     #[arg(long)]
     pub in_memory: bool,
-    /// IAM mode; only `off` is available so far.
-    #[arg(long, value_enum, default_value = "off")]
+    /// IAM mode: `enforce` refuses as AWS would, `audit` logs would-be denials, `off` checks
+    /// neither signatures nor policies.
+    #[arg(long, value_enum, default_value = "enforce")]
     pub iam: IamMode,
     /// The region the endpoint reports in ARNs.
     #[arg(long, default_value = "us-east-1")]

@@ -1,77 +1,74 @@
 //! Credentials Stratus mints for function instances: temporary `ASIA…` key pairs with a session
-//! token, one per instance, remembered with the role and function they stand for so the AWS
-//! endpoint can map a request back to its principal.
+//! token, one per instance, registered with IAM with the role and policies they stand for, and
+//! revoked when the instance stops (so a restarted instance gets fresh ones).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::io::Read;
+use std::sync::Arc;
 
+use stratus_iam::Policy;
 use stratus_lambda::ids::random_u64;
 use stratus_lambda::{CredentialIssuer, Credentials, FunctionConfig};
 
-/// Who a minted key belongs to.
-#[derive(Clone, Debug)]
-pub struct Principal {
-    pub role_arn: String,
-    pub function: String,
-    pub secret_access_key: String,
-    pub session_token: String,
+/// The administrator key pair the AWS endpoint accepts (as the brief and LocalStack use).
+pub const ADMIN_ACCESS_KEY_ID: &str = "test";
+pub const ADMIN_SECRET_ACCESS_KEY: &str = "test";
+
+pub struct FunctionCredentials {
+    iam: Arc<stratus_iam::Credentials>,
+    /// Each function's role policies, by function name.
+    policies: HashMap<String, Arc<Vec<Policy>>>,
 }
 
-#[derive(Default)]
-pub struct LocalCredentials {
-    issued: Mutex<HashMap<String, Principal>>,
-}
-
-impl LocalCredentials {
-    pub fn principal(&self, access_key_id: &str) -> Option<Principal> {
-        self.issued.lock().ok()?.get(access_key_id).cloned()
+impl FunctionCredentials {
+    pub fn new(iam: Arc<stratus_iam::Credentials>, policies: HashMap<String, Arc<Vec<Policy>>>) -> FunctionCredentials {
+        FunctionCredentials { iam, policies }
     }
 }
 
-/// `length` characters from `alphabet`, from fresh random bits.
+/// `length` characters from `alphabet`, from the system's random source (falling back to the
+/// process's own generator).
 fn random_text(alphabet: &[u8], length: usize) -> String {
-    let mut text = String::with_capacity(length);
-    let mut bits = random_u64();
-    let mut left = 10;
-    for _ in 0..length {
-        if left == 0 {
-            bits = random_u64();
-            left = 10;
+    let mut bytes = vec![0u8; length];
+    let filled = std::fs::File::open("/dev/urandom")
+        .and_then(|mut file| file.read_exact(&mut bytes))
+        .is_ok();
+    if !filled {
+        for chunk in bytes.chunks_mut(8) {
+            let bits = random_u64().to_le_bytes();
+            chunk.copy_from_slice(&bits[..chunk.len()]);
         }
-        text.push(char::from(alphabet[(bits % alphabet.len() as u64) as usize]));
-        bits /= alphabet.len() as u64;
-        left -= 1;
     }
-    text
+    bytes
+        .iter()
+        .map(|byte| char::from(alphabet[usize::from(*byte) % alphabet.len()]))
+        .collect()
 }
 
 const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-impl CredentialIssuer for LocalCredentials {
+impl CredentialIssuer for FunctionCredentials {
     fn issue(&self, function: &FunctionConfig, _instance: u64) -> Credentials {
-        let credentials = Credentials {
-            access_key_id: format!("ASIA{}", random_text(UPPER_DIGITS, 16)),
-            secret_access_key: random_text(SECRET, 40),
-            session_token: format!("IQoJb3JpZ2luX2VjE{}", random_text(SECRET, 180)),
-        };
-        if let Ok(mut issued) = self.issued.lock() {
-            issued.insert(
-                credentials.access_key_id.clone(),
-                Principal {
-                    role_arn: function.role_arn.clone(),
-                    function: function.name.clone(),
-                    secret_access_key: credentials.secret_access_key.clone(),
-                    session_token: credentials.session_token.clone(),
-                },
-            );
+        let policies = self.policies.get(&function.name).cloned().unwrap_or_default();
+        let minted = self.iam.mint(
+            &function.role_arn,
+            &function.name,
+            policies,
+            [
+                random_text(UPPER_DIGITS, 16),
+                random_text(SECRET, 40),
+                format!("IQoJb3JpZ2luX2VjE{}", random_text(SECRET, 180)),
+            ],
+        );
+        Credentials {
+            access_key_id: minted.access_key_id,
+            secret_access_key: minted.secret.expose().to_string(),
+            session_token: minted.session_token,
         }
-        credentials
     }
 
     fn revoke(&self, access_key_id: &str) {
-        if let Ok(mut issued) = self.issued.lock() {
-            issued.remove(access_key_id);
-        }
+        self.iam.revoke(access_key_id);
     }
 }

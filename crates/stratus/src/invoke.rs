@@ -20,7 +20,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::cli::InvokeArgs;
-use crate::{ACCOUNT_ID, app, credentials, discovery_file, lambda_options, open_store, template_args, terminal_sink};
+use crate::{
+    ACCOUNT_ID, app, build_iam, credentials, discovery_file, lambda_options, open_store, template_args, terminal_sink,
+};
 
 pub fn run(args: InvokeArgs) -> Result<bool> {
     let template_args = template_args(
@@ -149,24 +151,43 @@ async fn request(
     Ok((status, headers, body))
 }
 
-/// A SigV4-shaped Authorization header for the administrator key (`--iam off` checks only the
-/// shape).
-fn authorization() -> String {
-    let date = stratus_lambda::ids::iso_timestamp(stratus_lambda::logs::now_ms());
-    let day: String = date.chars().take(10).filter(|c| c.is_ascii_digit()).collect();
-    format!(
-        "AWS4-HMAC-SHA256 Credential=test/{day}/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000"
-    )
-}
-
 async fn through_server(endpoint: &str, function: &str, event: Bytes) -> Result<bool> {
     eprintln!("stratus: invoking {function} through the running Stratus at {endpoint}");
     let path = format!("/2015-03-31/functions/{function}/invocations");
-    let headers = [
-        ("authorization", authorization()),
-        ("content-type", "application/json".to_string()),
-        ("x-amz-log-type", "Tail".to_string()),
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let amz_date = stratus_iam::sigv4::format_amz_date(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    );
+    let mut headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("host".to_string(), authority.to_string()),
+        ("x-amz-date".to_string(), amz_date.clone()),
+        ("x-amz-log-type".to_string(), "Tail".to_string()),
     ];
+    // Signed with the administrator key, as the AWS CLI would sign it.
+    let authorization = stratus_iam::sigv4::authorization_header(
+        &stratus_iam::sigv4::RequestParts {
+            method: "POST",
+            path: &path,
+            query: None,
+            headers: &headers,
+            body: &event,
+        },
+        credentials::ADMIN_ACCESS_KEY_ID,
+        &stratus_iam::Secret::new(credentials::ADMIN_SECRET_ACCESS_KEY),
+        "us-east-1",
+        "lambda",
+        &amz_date,
+    );
+    headers.push(("authorization".to_string(), authorization));
+    let headers: Vec<(&str, String)> = headers
+        .iter()
+        .filter(|(name, _)| name != "host")
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
     let (status, headers, body) = request(endpoint, hyper::Method::POST, &path, &headers, event).await?;
     if status != 200 {
         bail!("the Invoke API answered {status}: {}", String::from_utf8_lossy(&body));
@@ -225,17 +246,20 @@ async fn standalone(args: &InvokeArgs, app: &App, function: &str, event: Bytes) 
     for warning in warnings {
         eprintln!("stratus: warning: {warning}");
     }
-    let credentials = Arc::new(credentials::LocalCredentials::default());
+    let (iam, issuer, iam_notes) = build_iam(Some(app), args.iam, &args.region, crate::cli::LogFormat::Text);
+    for note in iam_notes {
+        eprintln!("stratus: note: {note}");
+    }
     let options = lambda_options(
         &args.region,
         format!("http://{bound}"),
         &args.function_options,
-        credentials,
+        issuer,
         terminal_sink(true),
     );
     let lambda = Lambda::start(options, functions)
         .with_context(|| format!("cannot prepare the runtime files in {}", cache.display()))?;
-    let endpoint = Arc::new(AwsEndpoint::new(Arc::clone(&engine), Arc::clone(&lambda)));
+    let endpoint = Arc::new(AwsEndpoint::new(Arc::clone(&engine), Arc::clone(&lambda), iam));
     let (stop, stopping) = watch::channel(false);
     let server = tokio::spawn(stratus_aws::serve(listener, endpoint, stopping));
     let call = Call {

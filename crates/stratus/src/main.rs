@@ -5,6 +5,7 @@ mod app;
 mod cli;
 mod credentials;
 mod invoke;
+mod report;
 mod validate;
 
 use std::io::Write;
@@ -16,14 +17,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use stratus_aws::AwsEndpoint;
+use stratus_aws::iam::{Iam, Mode};
 use stratus_dynamodb::Engine;
 use stratus_dynamodb::engine::SystemClock;
-use stratus_lambda::{FunctionConfig, Lambda, LambdaOptions, LogLine, LogSink};
+use stratus_lambda::{CredentialIssuer, FunctionConfig, Lambda, LambdaOptions, LogLine, LogSink};
 use stratus_storage::{MemoryStore, RedbStore, Store};
+use stratus_template::model::App;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::cli::{Cli, Command, FunctionOptions, IamMode, LogFormat, StartArgs, TemplateOptions};
+use crate::cli::{Cli, Command, FunctionOptions, IamCommand, IamMode, LogFormat, StartArgs, TemplateOptions};
 
 /// The account id of the local administrator and everything Stratus creates.
 pub const ACCOUNT_ID: &str = "000000000000";
@@ -54,6 +57,7 @@ fn main() -> std::process::ExitCode {
             Ok(false) => return std::process::ExitCode::FAILURE,
             Err(error) => Err(error),
         },
+        Command::Iam(IamCommand::Report(args)) => report::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -107,7 +111,7 @@ pub fn lambda_options(
     region: &str,
     aws_endpoint_url: String,
     options: &FunctionOptions,
-    credentials: Arc<credentials::LocalCredentials>,
+    credentials: Arc<dyn CredentialIssuer>,
     log_sink: LogSink,
 ) -> LambdaOptions {
     let mut lambda = LambdaOptions::new(app::cache_dir(), aws_endpoint_url, credentials);
@@ -198,12 +202,6 @@ pub fn discovery_file(app_dir: &Path) -> PathBuf {
 
 fn start(args: StartArgs) -> Result<()> {
     let started = Instant::now();
-    if args.iam != IamMode::Off {
-        bail!(
-            "--iam {} is not available yet: only --iam off (no signature or policy checks) is implemented",
-            args.iam.name()
-        );
-    }
     if !args.app_dir.is_dir() {
         bail!("the app directory {} does not exist", args.app_dir.display());
     }
@@ -253,17 +251,22 @@ fn start(args: StartArgs) -> Result<()> {
             None => (Vec::new(), Vec::new()),
         };
         notes.extend(warnings);
-        let credentials = Arc::new(credentials::LocalCredentials::default());
+        let (iam, issuer, iam_notes) = build_iam(app.as_ref(), args.iam, &args.region, args.log_format);
+        notes.extend(iam_notes);
         let options = lambda_options(
             &args.region,
             format!("http://{bound}"),
             &args.function_options,
-            Arc::clone(&credentials),
+            issuer,
             log_sink(false, args.log_format),
         );
         let lambda = Lambda::start(options, functions.clone())
             .with_context(|| format!("cannot prepare the runtime files in {}", cache.display()))?;
-        let endpoint = Arc::new(AwsEndpoint::new(Arc::clone(&engine), Arc::clone(&lambda)));
+        let endpoint = Arc::new(AwsEndpoint::new(
+            Arc::clone(&engine),
+            Arc::clone(&lambda),
+            Arc::clone(&iam),
+        ));
         let (stop, stopping) = watch::channel(false);
         let (stream_triggers, schedules, source_notes) = match &app {
             Some(app) => app::event_sources(app),
@@ -340,7 +343,19 @@ fn start(args: StartArgs) -> Result<()> {
         } else {
             println!("  Data          {}", data_dir(&args).display());
         }
-        println!("  IAM           off (requests need a SigV4-shaped Authorization header; nothing is verified)");
+        match args.iam {
+            IamMode::Enforce => println!(
+                "  IAM           enforce (SigV4 verified; admin key {}/{}; functions get their roles' permissions)",
+                credentials::ADMIN_ACCESS_KEY_ID,
+                credentials::ADMIN_SECRET_ACCESS_KEY
+            ),
+            IamMode::Audit => {
+                println!("  IAM           audit (SigV4 verified; would-be denials are logged, nothing is refused)")
+            }
+            IamMode::Off => {
+                println!("  IAM           off (requests need a SigV4-shaped Authorization header; nothing is verified)")
+            }
+        }
         if let Some(bound) = gateway_bound {
             println!("  API           http://{bound}");
             if let Some(dir) = &static_dir {
@@ -411,9 +426,53 @@ fn start(args: StartArgs) -> Result<()> {
         if discovery_written {
             let _ = std::fs::remove_file(&discovery);
         }
+        if !args.in_memory && iam.mode != Mode::Off {
+            report::save_usage(&data_dir(&args), &iam);
+        }
         drop(store);
         Ok::<(), anyhow::Error>(())
     })
+}
+
+/// IAM for an app: the administrator key, each function's role policies, and the issuer that
+/// mints function credentials. Audit findings are printed on stderr.
+pub fn build_iam(
+    app: Option<&App>,
+    mode: IamMode,
+    region: &str,
+    format: LogFormat,
+) -> (Arc<Iam>, Arc<dyn CredentialIssuer>, Vec<String>) {
+    let keys = Arc::new(stratus_iam::Credentials::new(
+        ACCOUNT_ID,
+        credentials::ADMIN_ACCESS_KEY_ID,
+        credentials::ADMIN_SECRET_ACCESS_KEY,
+    ));
+    let (policies, notes) = match app {
+        Some(app) => app::function_policies(app),
+        None => Default::default(),
+    };
+    let mode = match mode {
+        IamMode::Enforce => Mode::Enforce,
+        IamMode::Audit => Mode::Audit,
+        IamMode::Off => Mode::Off,
+    };
+    let audit: stratus_aws::iam::AuditSink = Box::new(move |message: &str| {
+        let text = match format {
+            LogFormat::Text => format!("[iam] {message}\n"),
+            LogFormat::Json => format!(
+                "{}\n",
+                serde_json::json!({
+                    "type": "iam",
+                    "time": stratus_lambda::ids::iso_timestamp(stratus_lambda::logs::now_ms()),
+                    "message": message,
+                })
+            ),
+        };
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    });
+    let iam = Arc::new(Iam::new(mode, Arc::clone(&keys), region, audit));
+    let issuer: Arc<dyn CredentialIssuer> = Arc::new(credentials::FunctionCredentials::new(keys, policies));
+    (iam, issuer, notes)
 }
 
 /// Records where this server listens, for `stratus invoke`.

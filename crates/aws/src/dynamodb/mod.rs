@@ -1,6 +1,7 @@
 //! The DynamoDB JSON 1.0 front-end: `X-Amz-Target` parsed into an [`Operation`], the body into
 //! wire types, checked as AWS checks them, handed to the engine, and the result rendered.
 
+pub mod access;
 pub mod legacy;
 pub mod multi;
 pub mod statements;
