@@ -13,11 +13,17 @@ pub struct Conn {
     buf: Vec<u8>,
     /// Start of unconsumed data in `buf`.
     pos: usize,
+    /// Keep the `x-amzn-RequestId` header of each response (off in the hot loop).
+    pub capture_request_id: bool,
 }
 
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The response had an `X-Amz-Function-Error` header (a Lambda function error).
+    pub function_error: bool,
+    /// `x-amzn-RequestId`, when `Conn::capture_request_id` is set.
+    pub request_id: Option<String>,
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -30,7 +36,7 @@ fn parse_usize(s: &[u8], radix: u32) -> Option<usize> {
 
 impl Conn {
     pub async fn connect(addr: SocketAddr) -> io::Result<Conn> {
-        let mut c = Conn { addr, stream: None, buf: Vec::with_capacity(16 * 1024), pos: 0 };
+        let mut c = Conn { addr, stream: None, buf: Vec::with_capacity(16 * 1024), pos: 0, capture_request_id: false };
         c.reconnect().await?;
         Ok(c)
     }
@@ -104,6 +110,8 @@ impl Conn {
         let mut content_length = None;
         let mut chunked = false;
         let mut close = http10;
+        let mut function_error = false;
+        let mut request_id = None;
         for line in lines {
             let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
             let name = &line[..colon];
@@ -112,6 +120,10 @@ impl Conn {
                 content_length = parse_usize(value, 10);
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 chunked = value.to_ascii_lowercase().windows(7).any(|w| w == b"chunked");
+            } else if name.eq_ignore_ascii_case(b"x-amz-function-error") {
+                function_error = true;
+            } else if self.capture_request_id && name.eq_ignore_ascii_case(b"x-amzn-requestid") {
+                request_id = Some(String::from_utf8_lossy(value).into_owned());
             } else if name.eq_ignore_ascii_case(b"connection") {
                 let v = value.to_ascii_lowercase();
                 if find(&v, b"close").is_some() {
@@ -183,6 +195,6 @@ impl Conn {
         if close {
             self.stream = None;
         }
-        Ok(Response { status, body })
+        Ok(Response { status, body, function_error, request_id })
     }
 }

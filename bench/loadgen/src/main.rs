@@ -1,17 +1,26 @@
 //! `loadgen`: closed-loop load generator for DynamoDB-JSON-1.0 endpoints.
 //!
 //! Subcommands (first argument; default `run`):
-//!   run    --endpoint URL --op getitem|putitem|query|listtables --connections N
+//!   run    --endpoint URL --op getitem|putitem|query|listtables|invoke|get --connections N
 //!          --duration-secs S --max-requests M --table T [--threads K] [--label L]
+//!          [--function NAME] (invoke: SigV4-signed Lambda Invoke, service `lambda`)
+//!          [--path /hello] (get: plain GET on the gateway) [--expect TEXT] [--window N]
 //!   setup  --endpoint URL --table T [--items N --connections C --max-secs S]
 //!          create the table, preload hot keys + the query partition, verify, then
 //!          optionally bulk-load N items
 //!   load   like setup but only the bulk load
 //!   wait   --endpoint URL --since EPOCH_SECS[.frac] [--timeout-secs S] [--pid PID]
-//!          poll ListTables until a 2xx; print ms elapsed since --since
-//!          (fails at once if PID exits)
+//!          [--get PATH] [--any-status]
+//!          poll ListTables (or GET PATH) until a 2xx (or any answer); print ms elapsed
+//!          since --since (fails at once if PID exits)
 //!   sign   --endpoint URL --time EPOCH_SECS --target T --body B
-//!          print the signed request (for cross-checking against botocore)
+//!          print the signed request (for cross-checking against botocore);
+//!          with --service lambda --method POST --path P: a REST-JSON request
+//!   cold   --endpoint URL --function NAME --bump FILE --log FILE [--samples 10]
+//!          [--settle-ms 700] [--baseline "PROGRAM ARGS"]: cold invocations, each after a code
+//!          change (hot reload), each paired with one timed run of the baseline program
+//!   spawn  [--runs 20] [--clear-env] -- PROGRAM ARGS...: median time to run a program to its
+//!          exit (--clear-env: with only PATH in its environment, as Stratus starts functions)
 //!
 //! Every loop is bounded by time and count; only loopback endpoints are accepted.
 
@@ -181,6 +190,10 @@ enum Op {
     PutItem,
     Query,
     ListTables,
+    /// Lambda Invoke: `POST /2015-03-31/functions/NAME/invocations`, SigV4 service `lambda`.
+    Invoke,
+    /// A plain `GET PATH` (the gateway).
+    Get,
 }
 
 struct Shared {
@@ -194,6 +207,8 @@ struct WorkerOut {
     hist: Histogram,
     ok: u64,
     errors: u64,
+    /// Per `window` successes: (seconds since start, p50 ns, p99 ns) of that window.
+    windows: Vec<(f64, u64, u64)>,
 }
 
 struct Spec {
@@ -203,11 +218,24 @@ struct Spec {
     item_bytes: usize,
     query_limit: usize,
     run_tag: u64,
+    /// invoke: the function name; get: the path.
+    function: String,
+    path: String,
+    /// A 2xx response whose body lacks this counts as an error.
+    expect: Option<String>,
+    window: u64,
+    start: Instant,
 }
 
 async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, shared: Arc<Shared>) -> WorkerOut {
-    let mut signer = Signer::new("test", "test", "us-east-1", &host);
-    let mut out = WorkerOut { hist: Histogram::default(), ok: 0, errors: 0 };
+    let mut signer = match spec.op {
+        Op::Invoke => Signer::for_service("test", "test", "us-east-1", &host, "lambda"),
+        _ => Signer::new("test", "test", "us-east-1", &host),
+    };
+    let mut out = WorkerOut { hist: Histogram::default(), ok: 0, errors: 0, windows: Vec::new() };
+    let mut window_hist = Histogram::default();
+    let invoke_path = format!("/2015-03-31/functions/{}/invocations", spec.function);
+    let get_request = format!("GET {} HTTP/1.1\r\nHost: {host}\r\nAccept: */*\r\n\r\n", spec.path);
     let mut body = String::with_capacity(512);
     let mut req = Vec::with_capacity(1024);
     let mut filler = Filler(0x9E37_79B9_7F4A_7C15 ^ (idx as u64 + 1).wrapping_mul(0x1234_5678_9abc_def1));
@@ -216,10 +244,11 @@ async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, share
         Op::PutItem => "DynamoDB_20120810.PutItem",
         Op::Query => "DynamoDB_20120810.Query",
         Op::ListTables => "DynamoDB_20120810.ListTables",
+        Op::Invoke | Op::Get => "",
     };
     if spec.op == Op::Query {
         body = query_body(&spec.table, spec.query_limit);
-    } else if spec.op == Op::ListTables {
+    } else if spec.op == Op::ListTables || spec.op == Op::Invoke {
         body = "{}".to_string();
     }
     let mut seq: u64 = 0;
@@ -237,11 +266,15 @@ async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, share
                 let pk = format!("put-{:x}-{idx}-{seq}", spec.run_tag);
                 put_body(&spec.table, &pk, "0", spec.item_bytes, &mut filler, &mut body);
             }
-            Op::Query | Op::ListTables => {}
+            Op::Query | Op::ListTables | Op::Invoke | Op::Get => {}
         }
         seq += 1;
         req.clear();
-        signer.write_request(now_secs(), target, body.as_bytes(), &mut req);
+        match spec.op {
+            Op::Invoke => signer.write_rest_request(now_secs(), "POST", &invoke_path, body.as_bytes(), &mut req),
+            Op::Get => req.extend_from_slice(get_request.as_bytes()),
+            _ => signer.write_request(now_secs(), target, body.as_bytes(), &mut req),
+        }
         let t0 = Instant::now();
         // A stuck server must not hang the run: give up 5 s past the deadline.
         let limit = shared.deadline.saturating_duration_since(t0) + Duration::from_secs(5);
@@ -253,14 +286,27 @@ async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, share
             }
         };
         match res {
-            Ok(r) if (200..300).contains(&r.status) => {
-                out.hist.record(t0.elapsed().as_nanos() as u64);
+            Ok(r) if (200..300).contains(&r.status) && !r.function_error && body_expected(&spec, &r.body) => {
+                let ns = t0.elapsed().as_nanos() as u64;
+                out.hist.record(ns);
                 out.ok += 1;
+                if spec.window > 0 {
+                    window_hist.record(ns);
+                    if out.ok % spec.window == 0 {
+                        out.windows.push((
+                            spec.start.elapsed().as_secs_f64(),
+                            window_hist.quantile(0.50),
+                            window_hist.quantile(0.99),
+                        ));
+                        window_hist = Histogram::default();
+                    }
+                }
             }
             Ok(r) => {
                 out.errors += 1;
                 if !shared.printed_error.swap(true, Ordering::Relaxed) {
-                    eprintln!("loadgen: first error: HTTP {}: {}", r.status, String::from_utf8_lossy(&r.body));
+                    let what = if r.function_error { " (X-Amz-Function-Error)" } else { "" };
+                    eprintln!("loadgen: first error: HTTP {}{what}: {}", r.status, String::from_utf8_lossy(&r.body));
                 }
             }
             Err(e) => {
@@ -275,6 +321,13 @@ async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, share
     out
 }
 
+fn body_expected(spec: &Spec, body: &[u8]) -> bool {
+    match &spec.expect {
+        None => true,
+        Some(text) => body.windows(text.len().max(1)).any(|w| w == text.as_bytes()),
+    }
+}
+
 fn cmd_run(a: &Args) {
     let ep = parse_endpoint(&a.req("endpoint"));
     let op_name = a.req("op").to_ascii_lowercase();
@@ -283,8 +336,11 @@ fn cmd_run(a: &Args) {
         "putitem" => Op::PutItem,
         "query" => Op::Query,
         "listtables" => Op::ListTables,
+        "invoke" => Op::Invoke,
+        "get" => Op::Get,
         o => die(&format!("unknown --op {o}")),
     };
+    let window: u64 = a.num("window", 0);
     let connections: usize = a.num("connections", 1);
     let duration = Duration::from_secs_f64(a.num("duration-secs", 10.0));
     let max_requests: u64 = a.num("max-requests", 10_000_000);
@@ -296,10 +352,25 @@ fn cmd_run(a: &Args) {
         item_bytes: a.num("item-bytes", 150),
         query_limit: a.num("query-limit", 10),
         run_tag: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1),
+        function: a.str("function", "bench"),
+        path: a.str("path", "/"),
+        expect: a.0.get("expect").cloned(),
+        window,
+        start: Instant::now(), // reset below, just before the workers start
     });
     if connections == 0 || connections > 1024 {
         die("--connections must be 1..=1024");
     }
+    if window > 0 && connections != 1 {
+        die("--window needs --connections 1");
+    }
+    if !spec.path.starts_with('/') || spec.path.contains([' ', '\r', '\n']) {
+        die("--path must start with / and hold no spaces");
+    }
+    if spec.function.is_empty() || !spec.function.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        die("--function must be a plain function name");
+    }
+    let mut spec = spec;
     let rt = runtime(threads);
     let (outs, secs) = rt.block_on(async {
         let mut conns = Vec::new();
@@ -311,6 +382,9 @@ fn cmd_run(a: &Args) {
             }
         }
         let start = Instant::now();
+        if let Some(s) = Arc::get_mut(&mut spec) {
+            s.start = start;
+        }
         let shared = Arc::new(Shared {
             issued: AtomicU64::new(0),
             printed_error: AtomicBool::new(false),
@@ -340,9 +414,23 @@ fn cmd_run(a: &Args) {
     debug_assert_eq!(ok, hist.count());
     let us = |ns: u64| (ns as f64 / 100.0).round() / 10.0;
     let label = a.0.get("label").map(|l| format!("\"target\":\"{l}\",")).unwrap_or_default();
+    let mut windows = String::new();
+    if window > 0 {
+        let marks: Vec<(f64, u64, u64)> = outs.iter().flat_map(|o| o.windows.iter().copied()).collect();
+        let mut last = 0.0;
+        let parts: Vec<String> = marks
+            .iter()
+            .map(|&(t, p50, p99)| {
+                let rps = window as f64 / (t - last).max(1e-9);
+                last = t;
+                format!("{{\"rps\":{rps:.1},\"p50_us\":{},\"p99_us\":{}}}", us(p50), us(p99))
+            })
+            .collect();
+        windows = format!(",\"window\":{window},\"windows\":[{}]", parts.join(","));
+    }
     println!(
         "{{{label}\"op\":\"{op_name}\",\"connections\":{connections},\"requests\":{},\"errors\":{errors},\
-         \"seconds\":{:.3},\"rps\":{:.1},\"p50_us\":{},\"p99_us\":{},\"max_us\":{}}}",
+         \"seconds\":{:.3},\"rps\":{:.1},\"p50_us\":{},\"p99_us\":{},\"max_us\":{}{windows}}}",
         ok + errors,
         secs,
         ok as f64 / secs.max(1e-9),
@@ -537,6 +625,13 @@ fn cmd_wait(a: &Args) {
     let since: f64 = a.req("since").replace(',', ".").parse().unwrap_or_else(|_| die("bad --since"));
     let timeout = Duration::from_secs_f64(a.num("timeout-secs", 60.0));
     let pid: Option<u32> = a.0.get("pid").map(|p| p.parse().unwrap_or_else(|_| die("bad --pid")));
+    // --get PATH: poll a plain GET (e.g. /_stratus/health on the API port) instead of ListTables.
+    let get: Option<String> = a.0.get("get").cloned();
+    // --any-status: any HTTP answer counts (the port is up), not only a 2xx.
+    let any_status = a.0.contains_key("any-status");
+    if get.as_deref().is_some_and(|p| !p.starts_with('/') || p.contains([' ', '\r', '\n'])) {
+        die("--get must be a path");
+    }
     let rt = runtime(1);
     let start = Instant::now();
     let ok = rt.block_on(async {
@@ -551,13 +646,16 @@ fn cmd_wait(a: &Args) {
                 }
             }
             req.clear();
-            s.write_request(now_secs(), "DynamoDB_20120810.ListTables", b"{}", &mut req);
+            match &get {
+                Some(path) => req.extend_from_slice(format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", ep.host).as_bytes()),
+                None => s.write_request(now_secs(), "DynamoDB_20120810.ListTables", b"{}", &mut req),
+            }
             let attempt = async {
                 let mut c = Conn::connect(ep.addr).await?;
                 c.roundtrip(&req).await
             };
             if let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(2), attempt).await {
-                if (200..300).contains(&r.status) {
+                if any_status || (200..300).contains(&r.status) {
                     return true;
                 }
             }
@@ -585,16 +683,200 @@ fn process_alive(pid: u32) -> bool {
 
 fn cmd_sign(a: &Args) {
     let ep = parse_endpoint(&a.req("endpoint"));
-    let mut s = Signer::new(&a.str("access-key", "test"), &a.str("secret", "test"), "us-east-1", &ep.host);
+    let service = a.str("service", "dynamodb");
+    let mut s = Signer::for_service(&a.str("access-key", "test"), &a.str("secret", "test"), "us-east-1", &ep.host, &service);
     let mut out = Vec::new();
-    s.write_request(a.num("time", now_secs()), &a.str("target", "DynamoDB_20120810.ListTables"), a.str("body", "{}").as_bytes(), &mut out);
+    if let Some(path) = a.0.get("path") {
+        s.write_rest_request(a.num("time", now_secs()), &a.str("method", "POST"), path, a.str("body", "{}").as_bytes(), &mut out);
+    } else {
+        s.write_request(a.num("time", now_secs()), &a.str("target", "DynamoDB_20120810.ListTables"), a.str("body", "{}").as_bytes(), &mut out);
+    }
     print!("{}", String::from_utf8_lossy(&out));
+}
+
+// ---------------------------------------------------------------- cold / spawn
+
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+fn json_num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "null".into())
+}
+
+fn json_list(v: &[f64]) -> String {
+    format!("[{}]", v.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(","))
+}
+
+/// The file's text from byte `from` on (at most 16 MB).
+fn read_from(path: &str, from: u64) -> std::io::Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(from))?;
+    let mut bytes = Vec::new();
+    f.take(16 << 20).read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The REPORT line of `request_id` in a Stratus log: (Duration ms, Init Duration ms).
+fn report_of(log: &str, request_id: &str) -> Option<(f64, Option<f64>)> {
+    let line = log.lines().rev().find(|l| l.contains("REPORT RequestId: ") && l.contains(request_id))?;
+    let field = |name: &str| -> Option<f64> {
+        let at = line.find(name)? + name.len();
+        line[at..].split_whitespace().next()?.parse().ok()
+    };
+    Some((field("\tDuration: ")?, field("Init Duration: ")))
+}
+
+/// Cold invocations through the Invoke API: for each sample, change a file in the function's
+/// code folder (hot reload retires the warm instance), wait for the watcher to notice, then time
+/// one invocation. The Stratus log (its stdout) gives each invocation's REPORT line, so a sample
+/// counts as cold only if its REPORT has an Init Duration.
+fn cmd_cold(a: &Args) {
+    let ep = parse_endpoint(&a.req("endpoint"));
+    let function = a.req("function");
+    let bump = std::path::PathBuf::from(a.req("bump"));
+    let log_path = a.req("log");
+    let samples: usize = a.num::<usize>("samples", 10).clamp(1, 1000);
+    let settle = Duration::from_millis(a.num("settle-ms", 700));
+    let expect = a.0.get("expect").cloned();
+    // --baseline "PROGRAM ARGS": timed once before each sample (spawn to exit), so that the
+    // interpreter's own start-up and the cold start are measured side by side, in pairs.
+    let baseline: Vec<String> = a.str("baseline", "").split_whitespace().map(str::to_string).collect();
+    let clear_env = a.0.contains_key("clear-env");
+    let rt = runtime(1);
+    let path = format!("/2015-03-31/functions/{function}/invocations");
+    let (mut lat, mut init, mut dur, mut warm) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+    let (mut base, mut diff) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        let mut signer = Signer::for_service("test", "test", "us-east-1", &ep.host, "lambda");
+        let mut req = Vec::new();
+        for i in 0..samples {
+            let base_ms = baseline.split_first().map(|(program, args)| time_program(program, args, clear_env));
+            if let Err(e) = std::fs::write(&bump, format!("{i} {:?}\n", SystemTime::now())) {
+                die(&format!("cannot write {}: {e}", bump.display()));
+            }
+            tokio::time::sleep(settle).await;
+            let Ok(Ok(mut conn)) = tokio::time::timeout(Duration::from_secs(5), Conn::connect(ep.addr)).await else {
+                die("cannot connect");
+            };
+            conn.capture_request_id = true;
+            req.clear();
+            signer.write_rest_request(now_secs(), "POST", &path, b"{}", &mut req);
+            // Only the log written from here on is searched for this invocation's REPORT.
+            let log_from = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+            let t0 = Instant::now();
+            let r = match tokio::time::timeout(Duration::from_secs(30), conn.roundtrip(&req)).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => die(&format!("cold invoke: {e}")),
+                Err(_) => die("cold invoke timed out"),
+            };
+            let ms = t0.elapsed().as_secs_f64() * 1e3;
+            if !(200..300).contains(&r.status) || r.function_error || !expect.as_ref().is_none_or(|t| squash(&r.body).contains(t.as_str())) {
+                die(&format!("cold invoke failed: HTTP {}: {}", r.status, String::from_utf8_lossy(&r.body)));
+            }
+            let id = r.request_id.unwrap_or_default();
+            // The REPORT line follows the response by a little (it waits for the output's end).
+            let mut report = None;
+            for _ in 0..200 {
+                if let Ok(text) = read_from(&log_path, log_from) {
+                    report = report_of(&text, &id);
+                }
+                if report.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            match report {
+                Some((d, Some(i))) => {
+                    if let Some(b) = base_ms {
+                        base.push(b);
+                        diff.push(ms - b);
+                    }
+                    lat.push(ms);
+                    init.push(i);
+                    dur.push(d);
+                }
+                _ => warm += 1,
+            }
+        }
+    });
+    let (l, i, d, b) = (lat.clone(), init.clone(), dur.clone(), base.clone());
+    println!(
+        "{{\"function\":\"{function}\",\"cold\":{},\"not_cold\":{warm},\"baseline_ms_p50\":{},\"cold_minus_baseline_ms_p50\":{},\
+         \"latency_ms_p50\":{},\"init_ms_p50\":{},\
+         \"duration_ms_p50\":{},\"baseline_ms\":{},\"latency_ms\":{},\"init_ms\":{},\"duration_ms\":{}}}",
+        lat.len(),
+        json_num(median(&mut base)),
+        json_num(median(&mut diff)),
+        json_num(median(&mut lat)),
+        json_num(median(&mut init)),
+        json_num(median(&mut dur)),
+        json_list(&b),
+        json_list(&l),
+        json_list(&i),
+        json_list(&d),
+    );
+}
+
+/// Milliseconds to run a program to its exit (stdio to /dev/null).
+/// With `clear_env`, the program gets only `PATH`, as Stratus clears a function's environment.
+fn time_program(program: &str, args: &[String], clear_env: bool) -> f64 {
+    let mut command = std::process::Command::new(program);
+    if clear_env {
+        command.env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+    }
+    let t0 = Instant::now();
+    let status = command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| die(&format!("cannot run {program}: {e}")));
+    if !status.success() {
+        die(&format!("{program} failed: {status}"));
+    }
+    t0.elapsed().as_secs_f64() * 1e3
+}
+
+/// Runs PROGRAM ARGS `runs` times (stdio to /dev/null) and prints the median wall time.
+fn cmd_spawn(runs: usize, clear_env: bool, argv: &[String]) {
+    let Some((program, args)) = argv.split_first() else { die("spawn needs -- PROGRAM ARGS") };
+    let mut times = Vec::new();
+    for _ in 0..runs.clamp(1, 1000) {
+        times.push(time_program(program, args, clear_env));
+    }
+    let all = times.clone();
+    let min = all.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "{{\"program\":\"{}\",\"clear_env\":{clear_env},\"runs\":{},\"median_ms\":{},\"min_ms\":{min:.2},\"ms\":{}}}",
+        argv.join(" ").replace('\\', "\\\\").replace('"', "\\\""),
+        all.len(),
+        json_num(median(&mut times)),
+        json_list(&all)
+    );
 }
 
 fn main() {
     let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(|s| s.as_str()) == Some("spawn") {
+        let rest: Vec<String> = args.skip(1).collect();
+        let split = rest.iter().position(|a| a == "--").unwrap_or_else(|| die("spawn needs -- PROGRAM ARGS"));
+        let a = Args::parse(rest[..split].iter().cloned());
+        cmd_spawn(a.num("runs", 20), a.0.contains_key("clear-env"), &rest[split + 1..]);
+        return;
+    }
     let sub = match args.peek().map(|s| s.as_str()) {
-        Some("run" | "setup" | "load" | "wait" | "sign") => args.next().unwrap_or_default(),
+        Some("run" | "setup" | "load" | "wait" | "sign" | "cold") => args.next().unwrap_or_default(),
         Some("-h" | "--help") | None => {
             eprintln!("{}", include_str!("usage.txt"));
             exit(if args.peek().is_none() { 2 } else { 0 });
@@ -608,6 +890,7 @@ fn main() {
         "load" => cmd_setup(&a, false),
         "wait" => cmd_wait(&a),
         "sign" => cmd_sign(&a),
+        "cold" => cmd_cold(&a),
         _ => unreachable!(),
     }
 }

@@ -1,6 +1,8 @@
-//! Minimal AWS Signature Version 4 for DynamoDB JSON 1.0 POSTs to `/`.
+//! Minimal AWS Signature Version 4 for DynamoDB JSON 1.0 POSTs to `/`, and for REST-JSON
+//! requests such as Lambda's Invoke (`POST /2015-03-31/functions/NAME/invocations`).
 //!
-//! Signs `content-type;host;x-amz-date;x-amz-target` like the AWS SDKs do.
+//! Signs `content-type;host;x-amz-date;x-amz-target` (DynamoDB) or `content-type;host;x-amz-date`
+//! (REST) like the AWS SDKs do.
 //! The signing key is cached per day and the date strings per second, so the
 //! per-request cost is two SHA-256 passes plus one HMAC.
 
@@ -64,11 +66,15 @@ pub fn amz_date(epoch_secs: u64) -> String {
 
 impl Signer {
     pub fn new(access_key: &str, secret: &str, region: &str, host: &str) -> Self {
+        Self::for_service(access_key, secret, region, host, "dynamodb")
+    }
+
+    pub fn for_service(access_key: &str, secret: &str, region: &str, host: &str, service: &str) -> Self {
         Signer {
             access_key: access_key.into(),
             secret: secret.into(),
             region: region.into(),
-            service: "dynamodb".into(),
+            service: service.into(),
             host: host.into(),
             cached_sec: u64::MAX,
             amz_date: String::new(),
@@ -139,6 +145,56 @@ impl Signer {
             self.region,
             self.service,
             SIGNED_HEADERS,
+            s,
+            body.len()
+        );
+        out.extend_from_slice(body);
+    }
+}
+
+impl Signer {
+    /// Appends a complete signed REST request: `METHOD path` (no query string; the path must
+    /// already be in canonical, URI-encoded form) with a JSON body.
+    pub fn write_rest_request(&mut self, epoch_secs: u64, method: &str, path: &str, body: &[u8], out: &mut Vec<u8>) {
+        const REST_SIGNED: &str = "content-type;host;x-amz-date";
+        const REST_TYPE: &str = "application/json";
+        self.set_time(epoch_secs);
+        let s = &mut self.scratch;
+        s.clear();
+        s.push_str(method);
+        s.push('\n');
+        s.push_str(path);
+        s.push_str("\n\ncontent-type:");
+        s.push_str(REST_TYPE);
+        s.push_str("\nhost:");
+        s.push_str(&self.host);
+        s.push_str("\nx-amz-date:");
+        s.push_str(&self.amz_date);
+        s.push_str("\n\n");
+        s.push_str(REST_SIGNED);
+        s.push('\n');
+        hex(&Sha256::digest(body), s);
+        let creq_hash = Sha256::digest(s.as_bytes());
+        s.clear();
+        s.push_str("AWS4-HMAC-SHA256\n");
+        s.push_str(&self.amz_date);
+        s.push('\n');
+        let _ = write!(s, "{}/{}/{}/aws4_request\n", self.date, self.region, self.service);
+        hex(&creq_hash, s);
+        let sig = hmac(&self.signing_key, s.as_bytes());
+        s.clear();
+        hex(&sig, s);
+        let _ = write!(
+            VecWriter(out),
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {REST_TYPE}\r\nX-Amz-Date: {}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/aws4_request, SignedHeaders={REST_SIGNED}, Signature={}\r\n\
+             Content-Length: {}\r\n\r\n",
+            self.host,
+            self.amz_date,
+            self.access_key,
+            self.date,
+            self.region,
+            self.service,
             s,
             body.len()
         );
