@@ -12,7 +12,6 @@ transactions, TTL, streams, stream triggers and schedules, table settings, Pynam
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support import REGION, REPO_ROOT, StratusServer, free_port, stratus_bin, wait_table_active, wait_table_gone
+from support import REGION, StratusServer, free_port, stratus_bin, wait_table_active, wait_table_gone
 
 ACCOUNT = "000000000000"
 READY_MARKER = "Stratus ready"
@@ -264,14 +263,3 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 SEQUENCE_RE = re.compile(r"^[0-9]{21,40}$")
-
-# shared/ sits beside the repository (../shared/reference/ from the checkout).
-REFERENCE_DIR = Path(os.environ.get("STRATUS_REFERENCE_DIR", str(REPO_ROOT.parent / "shared" / "reference")))
-
-
-def reference_json(relative: str):
-    """A file of shared/reference/ (the test fails when it is missing: it checks against it)."""
-    path = REFERENCE_DIR / relative
-    if not path.exists():
-        pytest.fail(f"reference file {path} is missing (set STRATUS_REFERENCE_DIR)", pytrace=False)
-    return json.loads(path.read_text())

@@ -7,7 +7,8 @@ nothing.
 Sources: the DynamoDB Streams API reference and botocore model
 (shared/reference/aws-service-models/dynamodbstreams-2012-08-10.service-2.json), the record
 samples in shared/reference/dynamodb-streams/ (powertools.dynamoStreamEvent.json gives exact
-SizeBytes for an INSERT and a MODIFY), the UpdateTable reference ("You receive a
+SizeBytes for an INSERT and a MODIFY; its records are written out in the test, so no file is read
+at run time), the UpdateTable reference ("You receive a
 ValidationException if you try to enable a stream on a table that already has a stream, or if
 you try to disable a stream on a table that doesn't have a stream"), and the Streams developer
 guide (a disabled stream stays readable for 24 hours; re-enabling creates a new stream with its
@@ -22,7 +23,7 @@ import time
 import pytest
 
 from ddb6_support import (
-    SEQUENCE_RE, attribute_definitions, code_and_message, error_of, key_schema, reference_json, shard_of,
+    SEQUENCE_RE, attribute_definitions, code_and_message, error_of, key_schema, shard_of,
     stream_records, streams_client, tables,  # noqa: F401
 )
 
@@ -112,13 +113,19 @@ def test_record_shape_field_by_field(ddb, streams, tables):
     assert insert["eventName"] == "INSERT"
     assert set(insert["dynamodb"]) == {"ApproximateCreationDateTime", "Keys", "NewImage", "SequenceNumber",
                                        "SizeBytes", "StreamViewType"}
-    sample_insert, sample_modify = reference_json("dynamodb-streams/powertools.dynamoStreamEvent.json")["Records"]
-    for ours, sample in ((insert, sample_insert), (modify, sample_modify)):
-        assert ours["eventName"] == sample["eventName"]
-        assert ours["eventSource"] == sample["eventSource"]
-        for member in ("Keys", "NewImage", "OldImage", "SizeBytes", "StreamViewType"):
-            assert ours["dynamodb"].get(member) == sample["dynamodb"].get(member), member
-    assert (insert["dynamodb"]["SizeBytes"], modify["dynamodb"]["SizeBytes"]) == (26, 59)
+    # The powertools sample's two records, member by member (None: the member is absent).
+    created, changed = {"Id": {"N": "101"}, "Message": {"S": "New item!"}}, \
+        {"Id": {"N": "101"}, "Message": {"S": "This item has changed"}}
+    samples = [
+        ("INSERT", {"Keys": {"Id": {"N": "101"}}, "NewImage": created, "OldImage": None, "SizeBytes": 26,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES"}),
+        ("MODIFY", {"Keys": {"Id": {"N": "101"}}, "NewImage": changed, "OldImage": created, "SizeBytes": 59,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES"}),
+    ]
+    for ours, (event_name, members) in zip((insert, modify), samples):
+        assert (ours["eventName"], ours["eventSource"]) == (event_name, "aws:dynamodb")
+        for member, value in members.items():
+            assert ours["dynamodb"].get(member) == value, member
 
 
 def test_records_use_every_attribute_type(ddb, streams, tables):
@@ -343,4 +350,9 @@ def test_reenabling_creates_a_new_stream_and_the_old_one_stays_readable(ddb, str
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in stream_records(streams, new_arn)] == ["second"]
     old = streams.describe_stream(StreamArn=old_arn)["StreamDescription"]
     assert old["StreamStatus"] == "DISABLED"
+    (shard,) = old["Shards"]
+    assert SEQUENCE_RE.match(shard["SequenceNumberRange"]["EndingSequenceNumber"])  # closed
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in stream_records(streams, old_arn)] == ["first"]
+    assert streams.describe_stream(StreamArn=new_arn)["StreamDescription"]["StreamStatus"] == "ENABLED"
+    # ListStreams names both (AWS keeps a disabled stream for 24 hours).
+    assert {s["StreamArn"] for s in streams.list_streams(TableName=table)["Streams"]} == {old_arn, new_arn}

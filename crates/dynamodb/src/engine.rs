@@ -23,6 +23,9 @@ use crate::value::{AttributeValue, ITEM_BYTES_MAX, Item, item_size_bytes};
 mod batch;
 #[path = "engine_streams.rs"]
 mod streams;
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
 pub use batch::{BatchGetOutput, BatchGetRequest, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest};
 pub use streams::{ShardIteratorType, StreamDescription};
 
@@ -286,12 +289,20 @@ impl Table {
         new: Option<&Item>,
     ) -> Result<f64, StoreError> {
         let schema = &self.definition.key_schema;
-        let old_entry = old.and_then(|item| index.entry_key(item, key));
+        let space = index.space();
+        let mut old_entry = old.and_then(|item| index.entry_key(item, key));
         let new_entry = new.and_then(|item| index.entry_key(item, key));
+        // While the index is built, an item the build has not reached yet has no entry: there
+        // is nothing to replace or remove, nor to take off the index's figures.
+        if index.status == IndexStatus::Creating
+            && let Some(old_key) = &old_entry
+            && txn.get(&space, old_key)?.is_none()
+        {
+            old_entry = None;
+        }
         let old_size = old
             .filter(|_| old_entry.is_some())
             .map(|item| item_size_bytes(&index.project(item, schema)));
-        let space = index.space();
         let stats_key = index_stats_key(index.id);
         let stats = self.index_stats.get(&index.id).cloned().unwrap_or_default();
         let mut units = 0.0;
@@ -657,6 +668,7 @@ impl Engine {
                     view_type,
                     label: table::stream_label(now),
                     id: 0,
+                    disabled_ms: None,
                 })
             }
             _ => None,
@@ -675,6 +687,7 @@ impl Engine {
             global_indexes: valid.global_indexes,
             local_indexes: valid.local_indexes,
             stream,
+            previous_streams: Vec::new(),
             ttl: None,
             tags: input.tags.into_iter().collect(),
             point_in_time_recovery: false,
@@ -753,7 +766,8 @@ impl Engine {
         let space = table.space.clone();
         let table_name = name.to_string();
         let indexes: Vec<(u64, String)> = table.definition.indexes().map(|i| (i.id, i.space())).collect();
-        let stream = table.definition.stream.as_ref().map(|s| stream_space(s.id));
+        // The table's streams go with it, the previous ones too.
+        let streams: Vec<String> = table.definition.streams().map(|s| stream_space(s.id)).collect();
         let ttl = ttl_space(id);
         // Leave the catalog first so no new write job targets the table; jobs already queued
         // check the catalog again on the writer and find it gone.
@@ -765,7 +779,7 @@ impl Engine {
                 txn.delete(META_SPACE, &index_stats_key(*index_id))?;
                 txn.drop_space(index_space)?;
             }
-            if let Some(stream) = &stream {
+            for stream in &streams {
                 txn.drop_space(stream)?;
             }
             txn.drop_space(&ttl)?;
@@ -782,7 +796,6 @@ impl Engine {
             .cloned()
             .ok_or_else(|| Error::named_table_not_found(&input.table_name))?;
         let definition = table::apply_update(&table.definition, &input, self.clock.now_ms())?;
-        let replaced_stream = table.definition.stream.as_ref().map(|s| s.id);
         let stored = write(&self.store, move |txn| {
             let mut definition = definition;
             for index in definition.global_indexes.iter_mut() {
@@ -790,14 +803,11 @@ impl Engine {
                     index.id = next_id(txn)?;
                 }
             }
+            // A new stream gets its own records space; the previous one keeps its records.
             if let Some(stream) = &mut definition.stream
                 && stream.id == 0
             {
                 stream.id = next_id(txn)?;
-                // A new stream replaces the old one's records.
-                if let Some(old) = replaced_stream {
-                    txn.drop_space(&stream_space(old))?;
-                }
             }
             txn.put(META_SPACE, &table_key(&definition.name), &definition.encode())?;
             Ok(definition)

@@ -62,11 +62,12 @@ impl Engine {
     pub fn iterator_stream_arn(&self, iterator: &str) -> Option<String> {
         let position = Iterator::decode(iterator)?;
         let table = self.catalog().get(&position.table).cloned()?;
-        let stream = table.definition.stream.as_ref().filter(|s| s.id == position.stream_id)?;
+        let stream = table.definition.stream_by_id(position.stream_id)?;
         Some(self.stream_arn(&position.table, &stream.label))
     }
 
-    /// Streams (latest per table), optionally of one table, in table order.
+    /// Streams, optionally of one table, in table order and each table's oldest first (a
+    /// disabled stream is listed until it is dropped, 24 hours after it was disabled).
     pub fn list_streams(
         &self,
         table: Option<&str>,
@@ -84,13 +85,14 @@ impl Engine {
             .catalog()
             .values()
             .filter(|t| table.is_none_or(|name| t.definition.name == name))
-            .filter_map(|t| {
-                let stream = t.definition.stream.as_ref()?;
-                Some((
-                    self.stream_arn(&t.definition.name, &stream.label),
-                    t.definition.name.clone(),
-                    stream.label.clone(),
-                ))
+            .flat_map(|t| {
+                t.definition.streams().map(|stream| {
+                    (
+                        self.stream_arn(&t.definition.name, &stream.label),
+                        t.definition.name.clone(),
+                        stream.label.clone(),
+                    )
+                })
             })
             .collect();
         if let Some(start) = exclusive_start
@@ -116,12 +118,7 @@ impl Engine {
             .ok_or_else(not_found)?;
         let (table_name, label) = rest.split_once("/stream/").ok_or_else(not_found)?;
         let table = self.catalog().get(table_name).cloned().ok_or_else(not_found)?;
-        let stream = table
-            .definition
-            .stream
-            .clone()
-            .filter(|s| s.label == label)
-            .ok_or_else(not_found)?;
+        let stream = table.definition.stream_by_label(label).cloned().ok_or_else(not_found)?;
         Ok((table, stream))
     }
 
@@ -231,8 +228,7 @@ impl Engine {
         let table = self.catalog().get(&position.table).cloned();
         let stream_state = table
             .as_ref()
-            .and_then(|t| t.definition.stream.clone())
-            .filter(|s| s.id == position.stream_id);
+            .and_then(|t| t.definition.stream_by_id(position.stream_id).cloned());
         let Some(stream_state) = stream_state else {
             return Err(Error::ResourceNotFound(
                 "Requested resource not found: Stream not found".to_string(),
@@ -460,13 +456,44 @@ impl Engine {
         Ok(deleted)
     }
 
-    /// Drops stream records older than 24 hours.
+    /// Drops stream records older than 24 hours, and previous streams disabled more than 24
+    /// hours ago.
     pub async fn trim_streams(&self) -> Result<(), Error> {
         let horizon = self.clock.now_ms() - stream::RETENTION_MS;
+        let expired = |stream: &StreamState| stream.disabled_ms.is_some_and(|ms| ms < horizon);
+        let tables: Vec<Arc<super::Table>> = self.catalog().values().cloned().collect();
+        for table in &tables {
+            let gone: Vec<u64> = table
+                .definition
+                .previous_streams
+                .iter()
+                .filter(|s| expired(s))
+                .map(|s| s.id)
+                .collect();
+            if gone.is_empty() {
+                continue;
+            }
+            let kept = gone.clone();
+            let updated = self
+                .replace_definition(&table.definition.name, move |definition| {
+                    definition.previous_streams.retain(|s| !kept.contains(&s.id));
+                })
+                .await?;
+            // A table deleted meanwhile took its streams' spaces with it.
+            if updated.is_some() {
+                write(&self.store, move |txn| {
+                    for id in &gone {
+                        txn.drop_space(&stream_space(*id))?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            }
+        }
         let streams: Vec<u64> = self
             .catalog()
             .values()
-            .filter_map(|t| t.definition.stream.as_ref().map(|s| s.id))
+            .flat_map(|t| t.definition.streams().map(|s| s.id))
             .collect();
         for stream_id in streams {
             let mut old: Vec<Vec<u8>> = Vec::new();

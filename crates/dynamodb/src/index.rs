@@ -282,6 +282,14 @@ fn escape(raw: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// The request an index comes from: CreateTable's indexes are ACTIVE at once, UpdateTable's
+/// start CREATING (built in the background); one of their checks is worded differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexRequest {
+    CreateTable,
+    UpdateTable,
+}
+
 /// Builds index definitions from requests, with AWS's checks (in AWS's order). `defined` are
 /// the table's AttributeDefinitions; ids are assigned by the caller.
 pub fn definitions_from(
@@ -289,8 +297,12 @@ pub fn definitions_from(
     kind: IndexKind,
     defined: &[(String, ScalarType)],
     provisioned: bool,
-    status: IndexStatus,
+    request: IndexRequest,
 ) -> Result<Vec<IndexDefinition>, Error> {
+    let status = match request {
+        IndexRequest::CreateTable => IndexStatus::Active,
+        IndexRequest::UpdateTable => IndexStatus::Creating,
+    };
     let invalid = |message: String| Error::validation(format!("One or more parameter values were invalid: {message}"));
     let names: Vec<&str> = defined.iter().map(|(n, _)| n.as_str()).collect();
     let mut out = Vec::new();
@@ -334,10 +346,15 @@ pub fn definitions_from(
                         "ProjectionType is {kind_name}, but NonKeyAttributes is specified"
                     )));
                 }
-                match kind_name {
-                    "ALL" => Projection::All,
-                    "KEYS_ONLY" => Projection::KeysOnly,
-                    _ => Projection::Include(input.non_key_attributes.clone().unwrap_or_default()),
+                match (kind_name, &input.non_key_attributes) {
+                    ("ALL", _) => Projection::All,
+                    ("KEYS_ONLY", _) => Projection::KeysOnly,
+                    (_, Some(names)) => Projection::Include(names.clone()),
+                    (_, None) => {
+                        return Err(invalid(format!(
+                            "ProjectionType is {kind_name}, but NonKeyAttributes is not specified"
+                        )));
+                    }
                 }
             }
         };
@@ -350,8 +367,12 @@ pub fn definitions_from(
                     )));
                 }
                 (true, None) => {
+                    let wording = match request {
+                        IndexRequest::CreateTable => "is not specified",
+                        IndexRequest::UpdateTable => "must be specified",
+                    };
                     return Err(invalid(format!(
-                        "ProvisionedThroughput must be specified for index: {}",
+                        "ProvisionedThroughput {wording} for index: {}",
                         input.name
                     )));
                 }

@@ -3,8 +3,11 @@
 //!
 //! A stream's records live in the space `stream/{id}`, keyed by their sequence number (8 bytes,
 //! big-endian); sequence numbers grow across the whole engine, so a record's number orders it.
-//! Each stream has one shard. An item's expiry lives in `ttl/{table id}` under
-//! `expiry seconds (8 bytes) ‖ table key`, so the sweeper reads only what is due.
+//! Each stream has one shard. Re-enabling a table's stream makes a new one; the table keeps the
+//! previous ones readable (and listed) until 24 hours after they were disabled, and DeleteTable
+//! drops them all with the table (AWS keeps them for 24 hours past that). An item's expiry
+//! lives in `ttl/{table id}` under `expiry seconds (8 bytes) ‖ table key`, so the sweeper reads
+//! only what is due.
 
 use crate::codec::{CorruptRecord, Decoder, Encoder, decode_item, encode_item};
 use crate::table::StreamViewType;

@@ -105,7 +105,8 @@ impl StreamViewType {
     }
 }
 
-/// A table's stream: the latest one, enabled or not (a disabled stream stays readable).
+/// One of a table's streams: the latest one, enabled or not, or an earlier one (a disabled
+/// stream stays readable for 24 hours).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamState {
     pub enabled: bool,
@@ -114,6 +115,9 @@ pub struct StreamState {
     pub label: String,
     /// Names the storage space of its records; a new stream gets a new one.
     pub id: u64,
+    /// When it was disabled; `None` while enabled, and for a stream disabled before the
+    /// definition recorded it (format version 2).
+    pub disabled_ms: Option<i64>,
 }
 
 /// `StreamSpecification` of CreateTable / UpdateTable.
@@ -192,15 +196,20 @@ pub struct TableDefinition {
     pub pay_per_request_since_ms: Option<i64>,
     pub global_indexes: Vec<IndexDefinition>,
     pub local_indexes: Vec<IndexDefinition>,
+    /// The latest stream.
     pub stream: Option<StreamState>,
+    /// Streams a newer one replaced, oldest first: disabled, and kept readable until 24 hours
+    /// after they were disabled.
+    pub previous_streams: Vec<StreamState>,
     pub ttl: Option<TtlState>,
     pub tags: BTreeMap<String, String>,
     pub point_in_time_recovery: bool,
 }
 
 /// Version 1 held the table's own fields; version 2 appends indexes, stream, TTL, tags and
-/// backups after them.
-const TABLE_FORMAT_VERSION: u8 = 2;
+/// backups after them; version 3 adds when the stream was disabled, and the previous streams
+/// at the end.
+const TABLE_FORMAT_VERSION: u8 = 3;
 
 impl TableDefinition {
     /// The storage space holding the table's items.
@@ -220,6 +229,24 @@ impl TableDefinition {
     /// The enabled stream, if any.
     pub fn active_stream(&self) -> Option<&StreamState> {
         self.stream.as_ref().filter(|s| s.enabled)
+    }
+
+    /// Every stream kept: the previous ones, oldest first, then the latest.
+    pub fn streams(&self) -> impl Iterator<Item = &StreamState> {
+        self.previous_streams.iter().chain(self.stream.iter())
+    }
+
+    /// The kept stream with this label (the latest first, should two share one).
+    pub fn stream_by_label(&self, label: &str) -> Option<&StreamState> {
+        self.stream
+            .iter()
+            .chain(self.previous_streams.iter().rev())
+            .find(|s| s.label == label)
+    }
+
+    /// The kept stream whose records space has this id.
+    pub fn stream_by_id(&self, id: u64) -> Option<&StreamState> {
+        self.streams().find(|s| s.id == id)
     }
 
     pub fn billing_mode(&self) -> BillingMode {
@@ -283,10 +310,7 @@ impl TableDefinition {
         match &self.stream {
             Some(stream) => {
                 e.u8(1);
-                e.u8(u8::from(stream.enabled));
-                e.u8(stream.view_type.code());
-                e.str(&stream.label);
-                e.varint(stream.id);
+                encode_stream(&mut e, stream);
             }
             None => e.u8(0),
         }
@@ -304,13 +328,17 @@ impl TableDefinition {
             e.str(value);
         }
         e.u8(u8::from(self.point_in_time_recovery));
+        e.varint(self.previous_streams.len() as u64);
+        for stream in &self.previous_streams {
+            encode_stream(&mut e, stream);
+        }
         e.bytes
     }
 
     pub fn decode(bytes: &[u8]) -> Result<TableDefinition, CorruptRecord> {
         let mut d = Decoder::new(bytes);
         let version = d.u8()?;
-        if version != 1 && version != TABLE_FORMAT_VERSION {
+        if !(1..=TABLE_FORMAT_VERSION).contains(&version) {
             return Err(CorruptRecord("unknown table format version"));
         }
         let name = d.string()?;
@@ -353,6 +381,7 @@ impl TableDefinition {
         let mut global_indexes = Vec::new();
         let mut local_indexes = Vec::new();
         let mut stream = None;
+        let mut previous_streams = Vec::new();
         let mut ttl = None;
         let mut tags = BTreeMap::new();
         let mut point_in_time_recovery = false;
@@ -364,12 +393,7 @@ impl TableDefinition {
                 local_indexes.push(decode_index(&mut d, IndexKind::Local)?);
             }
             if d.u8()? == 1 {
-                stream = Some(StreamState {
-                    enabled: d.u8()? == 1,
-                    view_type: StreamViewType::from_code(d.u8()?)?,
-                    label: d.string()?,
-                    id: d.varint()?,
-                });
+                stream = Some(decode_stream(&mut d, version)?);
             }
             if d.u8()? == 1 {
                 ttl = Some(TtlState {
@@ -383,6 +407,11 @@ impl TableDefinition {
                 tags.insert(key, value);
             }
             point_in_time_recovery = d.u8()? == 1;
+        }
+        if version >= 3 {
+            for _ in 0..d.varint()?.min(100_000) {
+                previous_streams.push(decode_stream(&mut d, version)?);
+            }
         }
         Ok(TableDefinition {
             name,
@@ -404,11 +433,46 @@ impl TableDefinition {
             global_indexes,
             local_indexes,
             stream,
+            previous_streams,
             ttl,
             tags,
             point_in_time_recovery,
         })
     }
+}
+
+fn encode_stream(e: &mut Encoder, stream: &StreamState) {
+    e.u8(u8::from(stream.enabled));
+    e.u8(stream.view_type.code());
+    e.str(&stream.label);
+    e.varint(stream.id);
+    match stream.disabled_ms {
+        Some(ms) => {
+            e.u8(1);
+            e.i64(ms);
+        }
+        None => e.u8(0),
+    }
+}
+
+/// A stream as `encode_stream` writes it; version 2 had no disabled time.
+fn decode_stream(d: &mut Decoder<'_>, version: u8) -> Result<StreamState, CorruptRecord> {
+    let enabled = d.u8()? == 1;
+    let view_type = StreamViewType::from_code(d.u8()?)?;
+    let label = d.string()?;
+    let id = d.varint()?;
+    let disabled_ms = if version >= 3 && d.u8()? == 1 {
+        Some(d.i64()?)
+    } else {
+        None
+    };
+    Ok(StreamState {
+        enabled,
+        view_type,
+        label,
+        id,
+        disabled_ms,
+    })
 }
 
 fn encode_key_schema(e: &mut Encoder, schema: &KeySchema) {
@@ -634,7 +698,7 @@ pub fn validate_create(input: &CreateTableInput) -> Result<ValidTable, Error> {
             IndexKind::Local,
             &input.attribute_definitions,
             provisioned,
-            IndexStatus::Active,
+            index::IndexRequest::CreateTable,
         )?;
         for local in &local_indexes {
             if local.key_schema.hash.name != key_schema.hash.name {
@@ -661,7 +725,7 @@ pub fn validate_create(input: &CreateTableInput) -> Result<ValidTable, Error> {
             IndexKind::Global,
             &input.attribute_definitions,
             provisioned,
-            IndexStatus::Active,
+            index::IndexRequest::CreateTable,
         )?;
         if let Some(clash) = global_indexes
             .iter()
@@ -745,21 +809,34 @@ fn apply_stream(
                 "StreamSpecification.StreamViewType must be specified when StreamEnabled is true",
             ));
         };
+        // The disabled stream stays readable beside the new one.
+        if let Some(mut previous) = next.stream.take() {
+            previous.disabled_ms.get_or_insert(now_ms);
+            next.previous_streams.push(previous);
+        }
+        // Labels name streams in ARNs: two enabled within one millisecond still differ.
+        let mut label_ms = now_ms;
+        while next.stream_by_label(&stream_label(label_ms)).is_some() {
+            label_ms += 1;
+        }
         next.stream = Some(StreamState {
             enabled: true,
             view_type,
-            label: stream_label(now_ms),
+            label: stream_label(label_ms),
             id: 0,
+            disabled_ms: None,
         });
     } else {
+        // AWS says the same whether the table never had a stream or its stream is disabled.
         if !enabled {
             return Err(Error::validation(format!(
-                "Table already has stream disabled: TableName: {}",
+                "Table has no stream to disable: TableName: {}",
                 current.name
             )));
         }
         if let Some(stream) = &mut next.stream {
             stream.enabled = false;
+            stream.disabled_ms = Some(now_ms);
         }
     }
     Ok(())
@@ -838,7 +915,7 @@ fn apply_index_updates(
                     IndexKind::Global,
                     &defined,
                     provisioned,
-                    IndexStatus::Creating,
+                    index::IndexRequest::UpdateTable,
                 )?;
                 if next.global_indexes.len() + created.len() > index::GLOBAL_INDEXES_MAX {
                     return Err(invalid(format!(
@@ -1037,7 +1114,24 @@ mod tests {
                 view_type: StreamViewType::NewAndOldImages,
                 label: "2026-12-03T08:00:00.000".into(),
                 id: 11,
+                disabled_ms: None,
             }),
+            previous_streams: vec![
+                StreamState {
+                    enabled: false,
+                    view_type: StreamViewType::KeysOnly,
+                    label: "2026-12-01T08:00:00.000".into(),
+                    id: 10,
+                    disabled_ms: None,
+                },
+                StreamState {
+                    enabled: false,
+                    view_type: StreamViewType::NewImage,
+                    label: "2026-12-02T08:00:00.000".into(),
+                    id: 12,
+                    disabled_ms: Some(1_764_662_400_000),
+                },
+            ],
             ttl: Some(TtlState {
                 attribute: "expires".into(),
                 enabled: true,
@@ -1046,5 +1140,95 @@ mod tests {
             point_in_time_recovery: true,
         };
         assert_eq!(TableDefinition::decode(&definition.encode()), Ok(definition));
+    }
+
+    fn plain_definition() -> TableDefinition {
+        TableDefinition {
+            name: "books".into(),
+            id: 7,
+            key_schema: KeySchema {
+                hash: KeyAttribute {
+                    name: "pk".into(),
+                    scalar_type: ScalarType::S,
+                },
+                range: None,
+            },
+            attribute_definitions: vec![("pk".into(), ScalarType::S)],
+            billing: Billing::PayPerRequest,
+            created_at_ms: 1_700_000_000_123,
+            last_increase_ms: None,
+            last_decrease_ms: None,
+            decreases_today: 0,
+            pay_per_request_since_ms: Some(1_700_000_000_123),
+            global_indexes: Vec::new(),
+            local_indexes: Vec::new(),
+            stream: None,
+            previous_streams: Vec::new(),
+            ttl: None,
+            tags: BTreeMap::new(),
+            point_in_time_recovery: false,
+        }
+    }
+
+    #[test]
+    fn definitions_stored_by_format_version_2_still_decode() {
+        // `plain_definition` with a disabled KEYS_ONLY stream, as version 2 encoded it.
+        let hex = "0205626f6f6b73070102706b015302706b015300010000018bcfe5687b0000010000018bcfe5687b00000001000017\
+                   323032332d31312d31345432323a31333a32302e3132330b000000";
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect();
+        let expected = TableDefinition {
+            stream: Some(StreamState {
+                enabled: false,
+                view_type: StreamViewType::KeysOnly,
+                label: "2023-11-14T22:13:20.123".into(),
+                id: 11,
+                disabled_ms: None,
+            }),
+            ..plain_definition()
+        };
+        assert_eq!(TableDefinition::decode(&bytes), Ok(expected));
+    }
+
+    fn stream_update(enabled: bool) -> UpdateTableInput {
+        UpdateTableInput {
+            table_name: "books".into(),
+            stream: Some(StreamInput {
+                enabled,
+                view_type: enabled.then_some(StreamViewType::NewImage),
+            }),
+            ..UpdateTableInput::default()
+        }
+    }
+
+    #[test]
+    fn reenabling_a_stream_keeps_the_disabled_one() {
+        let start = 1_700_000_000_000;
+        let enabled = apply_update(&plain_definition(), &stream_update(true), start).expect("enable");
+        let disabled = apply_update(&enabled, &stream_update(false), start + 5).expect("disable");
+        let disabled_stream = disabled.stream.clone().expect("the latest stream stays named");
+        assert_eq!(
+            (disabled_stream.enabled, disabled_stream.disabled_ms),
+            (false, Some(start + 5))
+        );
+        let no_stream = Err(Error::validation("Table has no stream to disable: TableName: books"));
+        assert_eq!(
+            apply_update(&plain_definition(), &stream_update(false), start),
+            no_stream
+        );
+        assert_eq!(apply_update(&disabled, &stream_update(false), start + 6), no_stream);
+        // Re-enabled within the same millisecond as the first: the new label still differs.
+        let reenabled = apply_update(&disabled, &stream_update(true), start).expect("re-enable");
+        assert_eq!(reenabled.previous_streams, vec![disabled_stream.clone()]);
+        let latest = reenabled.stream.clone().expect("a new stream");
+        assert!(latest.enabled && latest.id == 0 && latest.label != disabled_stream.label);
+        assert_eq!(
+            reenabled.stream_by_label(&disabled_stream.label),
+            Some(&disabled_stream)
+        );
+        assert_eq!(reenabled.stream_by_label(&latest.label), Some(&latest));
+        assert_eq!(reenabled.streams().count(), 2);
     }
 }
