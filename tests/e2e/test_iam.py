@@ -545,3 +545,47 @@ def test_the_report_without_any_usage_says_how_to_get_some(tmp_path):
     outcome = report(app)
     assert outcome.returncode != 0
     assert "no IAM usage yet" in outcome.stderr
+
+
+# -- presigned URLs --------------------------------------------------------------------------
+
+
+def test_a_presigned_url_is_verified_and_expires(server):
+    lam = client(server, "lambda")
+    url = lam.generate_presigned_url("get_function", Params={"FunctionName": "iam-reader"}, ExpiresIn=300)
+    assert "X-Amz-Signature=" in url
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert json.loads(response.read())["Configuration"]["FunctionName"] == "iam-reader"
+    # Another function with the same signature: the canonical request differs.
+    other = url.replace("/functions/iam-reader?", "/functions/iam-broad?")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(other, timeout=10)
+    assert raised.value.code == 403
+    assert raised.value.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+    assert json.loads(raised.value.read())["message"].startswith(MISMATCH)
+    # A URL signed 10 minutes ago for 60 seconds has expired.
+    when = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(minutes=10)
+    import botocore.auth as auth_module
+
+    real = auth_module.datetime.datetime
+
+    class Frozen(real):
+        @classmethod
+        def utcnow(cls):
+            return when.replace(tzinfo=None)
+
+        @classmethod
+        def now(cls, tz=None):
+            return when if tz else when.replace(tzinfo=None)
+
+    auth_module.datetime.datetime = Frozen
+    try:
+        stale = lam.generate_presigned_url("get_function", Params={"FunctionName": "iam-reader"}, ExpiresIn=60)
+    finally:
+        auth_module.datetime.datetime = real
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(stale, timeout=10)
+    assert raised.value.code == 403
+    assert json.loads(raised.value.read())["message"].startswith(
+        f"Signature expired: {amz(when + datetime.timedelta(seconds=60))} is now earlier than "
+    )

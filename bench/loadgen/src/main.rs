@@ -230,7 +230,7 @@ struct Spec {
 async fn worker(mut conn: Conn, host: String, spec: Arc<Spec>, idx: usize, shared: Arc<Shared>) -> WorkerOut {
     let mut signer = match spec.op {
         Op::Invoke => Signer::for_service("test", "test", "us-east-1", &host, "lambda"),
-        _ => Signer::new("test", "test", "us-east-1", &host),
+        _ => Signer::from_env("us-east-1", &host),
     };
     let mut out = WorkerOut { hist: Histogram::default(), ok: 0, errors: 0, windows: Vec::new() };
     let mut window_hist = Histogram::default();

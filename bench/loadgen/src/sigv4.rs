@@ -14,6 +14,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const SIGNED_HEADERS: &str = "content-type;host;x-amz-date;x-amz-target";
+const SIGNED_HEADERS_TOKEN: &str = "content-type;host;x-amz-date;x-amz-security-token;x-amz-target";
 
 pub struct Signer {
     access_key: String,
@@ -27,6 +28,8 @@ pub struct Signer {
     key_date: String,  // date the signing key belongs to
     signing_key: [u8; 32],
     scratch: String,
+    /// A session token (temporary credentials), signed as `x-amz-security-token`.
+    token: Option<String>,
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -82,6 +85,22 @@ impl Signer {
             key_date: String::new(),
             signing_key: [0; 32],
             scratch: String::with_capacity(512),
+            token: None,
+        }
+    }
+
+    /// The DynamoDB signer of a run: the administrator `test`/`test`, or the credentials in
+    /// `LOADGEN_ACCESS_KEY_ID` / `LOADGEN_SECRET_ACCESS_KEY` / `LOADGEN_SESSION_TOKEN` (a
+    /// function's minted credentials, for the IAM benchmark).
+    pub fn from_env(region: &str, host: &str) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        match (var("LOADGEN_ACCESS_KEY_ID"), var("LOADGEN_SECRET_ACCESS_KEY")) {
+            (Some(key), Some(secret)) => {
+                let mut signer = Self::new(&key, &secret, region, host);
+                signer.token = var("LOADGEN_SESSION_TOKEN");
+                signer
+            }
+            _ => Self::new("test", "test", region, host),
         }
     }
 
@@ -113,10 +132,15 @@ impl Signer {
         s.push_str(&self.host);
         s.push_str("\nx-amz-date:");
         s.push_str(&self.amz_date);
+        if let Some(token) = &self.token {
+            s.push_str("\nx-amz-security-token:");
+            s.push_str(token);
+        }
         s.push_str("\nx-amz-target:");
         s.push_str(target);
         s.push_str("\n\n");
-        s.push_str(SIGNED_HEADERS);
+        let signed_headers = if self.token.is_some() { SIGNED_HEADERS_TOKEN } else { SIGNED_HEADERS };
+        s.push_str(signed_headers);
         s.push('\n');
         hex(&Sha256::digest(body), s);
         let creq_hash = Sha256::digest(s.as_bytes());
@@ -134,8 +158,7 @@ impl Signer {
         let _ = write!(
             VecWriter(out),
             "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: {}\r\nX-Amz-Target: {}\r\nX-Amz-Date: {}\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, Signature={}\r\n\
-             Content-Length: {}\r\n\r\n",
+             Authorization: AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, Signature={}\r\n",
             self.host,
             CONTENT_TYPE,
             target,
@@ -144,10 +167,13 @@ impl Signer {
             self.date,
             self.region,
             self.service,
-            SIGNED_HEADERS,
+            signed_headers,
             s,
-            body.len()
         );
+        if let Some(token) = &self.token {
+            let _ = write!(VecWriter(out), "X-Amz-Security-Token: {token}\r\n");
+        }
+        let _ = write!(VecWriter(out), "Content-Length: {}\r\n\r\n", body.len());
         out.extend_from_slice(body);
     }
 }

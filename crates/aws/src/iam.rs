@@ -6,7 +6,8 @@
 //! would have refused (with AWS's message); `off` checks neither signatures nor policies, as
 //! DynamoDB Local (a SigV4-shaped Authorization header is still required, as there).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use stratus_iam::evaluate::{self, Context, Decision};
@@ -53,12 +54,25 @@ pub struct Iam {
     pub usage: Usage,
     region: String,
     audit: AuditSink,
+    /// Signing keys derived before, by access key: (date, region, service, key). Deriving one
+    /// takes four HMACs; a key's scope changes once a day.
+    signing_keys: RwLock<HashMap<String, SigningKey>>,
 }
+
+struct SigningKey {
+    date: String,
+    region: String,
+    service: String,
+    key: [u8; 32],
+}
+
+/// Derived keys kept at most (minted keys come and go with instances).
+const SIGNING_KEYS_MAX: usize = 4096;
 
 /// An authenticated caller and where the request came from.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     pub source_ip: String,
 }
 
@@ -76,6 +90,7 @@ impl Iam {
             usage: Usage::default(),
             region: region.to_string(),
             audit,
+            signing_keys: RwLock::new(HashMap::new()),
         }
     }
 
@@ -96,11 +111,40 @@ impl Iam {
         let signature = sigv4::parse(parts, service)?;
         sigv4::check_time(&signature, now_seconds())?;
         let (secret, principal) = self.credentials.authenticate(&signature)?;
-        sigv4::verify(parts, &signature, &secret)?;
+        let key = self.signing_key(&signature, &secret);
+        sigv4::verify_with_key(parts, &signature, &key)?;
         Ok(Some(Caller {
             principal,
             source_ip: source_ip.to_string(),
         }))
+    }
+
+    /// The signing key of a signature's scope, derived once per key and scope.
+    fn signing_key(&self, signature: &sigv4::Signature, secret: &stratus_iam::Secret) -> [u8; 32] {
+        if let Ok(keys) = self.signing_keys.read()
+            && let Some(known) = keys.get(&signature.access_key_id)
+            && known.date == signature.date
+            && known.region == signature.region
+            && known.service == signature.service
+        {
+            return known.key;
+        }
+        let key = sigv4::signing_key(secret, &signature.date, &signature.region, &signature.service);
+        if let Ok(mut keys) = self.signing_keys.write() {
+            if keys.len() >= SIGNING_KEYS_MAX {
+                keys.clear();
+            }
+            keys.insert(
+                signature.access_key_id.clone(),
+                SigningKey {
+                    date: signature.date.clone(),
+                    region: signature.region.clone(),
+                    service: signature.service.clone(),
+                    key,
+                },
+            );
+        }
+        key
     }
 
     /// Decides every permission a request needs, in order; the first refusal is returned
@@ -109,11 +153,15 @@ impl Iam {
         let Some(caller) = caller else {
             return Ok(());
         };
-        let Principal::Role { function, policies, .. } = &caller.principal else {
+        let Principal::Role { function, policies, .. } = caller.principal.as_ref() else {
             return Ok(());
         };
-        let base = self.context(caller);
-        let principal_arn = caller.principal.arn();
+        let reads_context = caller.principal.reads_context();
+        let base = if reads_context {
+            self.context(caller)
+        } else {
+            Context::new()
+        };
         for need in needs {
             let mut context = base.clone();
             for (key, values) in &need.keys {
@@ -131,7 +179,7 @@ impl Iam {
             if decision == Decision::Allow {
                 continue;
             }
-            let message = evaluate::denial_message(&principal_arn, &need.action, &need.resource, &decision);
+            let message = evaluate::denial_message(&caller.principal.arn(), &need.action, &need.resource, &decision);
             match self.mode {
                 Mode::Enforce => return Err(Denied { message }),
                 Mode::Audit => (self.audit)(&format!("IAM audit: would refuse AccessDeniedException: {message}")),
@@ -145,7 +193,7 @@ impl Iam {
     fn context(&self, caller: &Caller) -> Context {
         let mut context = Context::new();
         let now = now_seconds();
-        let principal = &caller.principal;
+        let principal = caller.principal.as_ref();
         context.set("aws:SourceIp", caller.source_ip.clone());
         context.set("aws:CurrentTime", iso8601(now));
         context.set("aws:EpochTime", now.to_string());

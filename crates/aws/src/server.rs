@@ -298,10 +298,11 @@ impl Head {
                 .headers()
                 .iter()
                 .map(|(name, value)| {
-                    (
-                        name.as_str().to_string(),
-                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                    )
+                    let value = match value.to_str() {
+                        Ok(text) => text.to_string(),
+                        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    };
+                    (name.as_str().to_string(), value)
                 })
                 .collect(),
         }
@@ -384,13 +385,7 @@ fn access_denied(message: String) -> ApiError {
 /// Whether a caller's permissions are evaluated (function credentials are; the administrator
 /// and IAM-off callers are not), so requests that need no evaluation skip building it.
 fn evaluated(caller: Option<&Caller>) -> bool {
-    matches!(
-        caller,
-        Some(Caller {
-            principal: stratus_iam::Principal::Role { .. },
-            ..
-        })
-    )
+    caller.is_some_and(|c| matches!(c.principal.as_ref(), stratus_iam::Principal::Role { .. }))
 }
 
 /// The Lambda API (REST-JSON): routed by path, any content type, SigV4-authenticated.
@@ -609,7 +604,13 @@ async fn handle_aws(
         Err(error) => return error_response(&dynamodb_auth_error(&error), request_id),
     };
     if evaluated(caller.as_ref()) {
-        let needs = access::needs(&endpoint.dynamodb, operation, &document());
+        let keys = caller.as_ref().is_some_and(|c| c.principal.reads_context());
+        let plain = if keys {
+            None
+        } else {
+            access::plain_needs(&endpoint.dynamodb, operation, &body)
+        };
+        let needs = plain.unwrap_or_else(|| access::needs(&endpoint.dynamodb, operation, &document(), keys));
         if let Err(denied) = endpoint.iam.authorize(caller.as_ref(), &needs) {
             return error_response(&access_denied(denied.message), request_id);
         }

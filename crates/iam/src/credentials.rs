@@ -3,7 +3,7 @@
 //! role session).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use crate::policy::Policy;
 use crate::secret::Secret;
@@ -22,6 +22,8 @@ pub enum Principal {
         role_name: String,
         function: String,
         policies: Arc<Vec<Policy>>,
+        /// Whether the policies read the request context (conditions, policy variables).
+        reads_context: bool,
     },
 }
 
@@ -55,6 +57,17 @@ impl Principal {
         }
     }
 
+    /// Whether deciding this caller's requests reads their condition keys.
+    pub fn reads_context(&self) -> bool {
+        matches!(
+            self,
+            Principal::Role {
+                reads_context: true,
+                ..
+            }
+        )
+    }
+
     pub fn function(&self) -> Option<&str> {
         match self {
             Principal::Role { function, .. } => Some(function),
@@ -79,7 +92,7 @@ fn role_id(role_name: &str) -> String {
 struct Issued {
     secret: Secret,
     session_token: String,
-    principal: Principal,
+    principal: Arc<Principal>,
 }
 
 /// Every key Stratus accepts.
@@ -87,7 +100,8 @@ pub struct Credentials {
     account: String,
     admin_key: String,
     admin_secret: Secret,
-    issued: Mutex<HashMap<String, Issued>>,
+    admin: Arc<Principal>,
+    issued: RwLock<HashMap<String, Issued>>,
 }
 
 /// Minted credentials, handed to one instance.
@@ -104,7 +118,11 @@ impl Credentials {
             account: account.to_string(),
             admin_key: admin_key.to_string(),
             admin_secret: Secret::new(admin_secret),
-            issued: Mutex::new(HashMap::new()),
+            admin: Arc::new(Principal::Admin {
+                access_key_id: admin_key.to_string(),
+                account: account.to_string(),
+            }),
+            issued: RwLock::new(HashMap::new()),
         }
     }
 
@@ -127,15 +145,16 @@ impl Credentials {
             role_arn: role_arn.to_string(),
             role_name,
             function: function.to_string(),
+            reads_context: crate::evaluate::reads_context(&policies),
             policies,
         };
-        if let Ok(mut issued) = self.issued.lock() {
+        if let Ok(mut issued) = self.issued.write() {
             issued.insert(
                 minted.access_key_id.clone(),
                 Issued {
                     secret: minted.secret.clone(),
                     session_token: minted.session_token.clone(),
-                    principal,
+                    principal: Arc::new(principal),
                 },
             );
         }
@@ -143,24 +162,18 @@ impl Credentials {
     }
 
     pub fn revoke(&self, access_key_id: &str) {
-        if let Ok(mut issued) = self.issued.lock() {
+        if let Ok(mut issued) = self.issued.write() {
             issued.remove(access_key_id);
         }
     }
 
     /// Finds the caller of a parsed signature: the key must be known and, for temporary
     /// credentials, the session token must be theirs.
-    pub fn authenticate(&self, signature: &Signature) -> Result<(Secret, Principal), AuthError> {
+    pub fn authenticate(&self, signature: &Signature) -> Result<(Secret, Arc<Principal>), AuthError> {
         if signature.access_key_id == self.admin_key {
-            return Ok((
-                self.admin_secret.clone(),
-                Principal::Admin {
-                    access_key_id: self.admin_key.clone(),
-                    account: self.account.clone(),
-                },
-            ));
+            return Ok((self.admin_secret.clone(), Arc::clone(&self.admin)));
         }
-        let issued = self.issued.lock().map_err(|_| AuthError::unknown_key())?;
+        let issued = self.issued.read().map_err(|_| AuthError::unknown_key())?;
         let Some(entry) = issued.get(&signature.access_key_id) else {
             return Err(AuthError::unknown_key());
         };
@@ -169,11 +182,15 @@ impl Credentials {
                 "The security token included in the request is invalid.".to_string(),
             ));
         }
-        Ok((entry.secret.clone(), entry.principal.clone()))
+        Ok((entry.secret.clone(), Arc::clone(&entry.principal)))
     }
 
     /// The principal a key stands for, without a signature (the Runtime API knows its own).
-    pub fn principal(&self, access_key_id: &str) -> Option<Principal> {
-        self.issued.lock().ok()?.get(access_key_id).map(|i| i.principal.clone())
+    pub fn principal(&self, access_key_id: &str) -> Option<Arc<Principal>> {
+        self.issued
+            .read()
+            .ok()?
+            .get(access_key_id)
+            .map(|i| Arc::clone(&i.principal))
     }
 }

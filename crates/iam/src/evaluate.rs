@@ -67,6 +67,18 @@ pub fn denial_message(principal: &str, action: &str, resource: &str, decision: &
     }
 }
 
+/// Whether evaluating these policies reads the request context at all (a condition, or a policy
+/// variable in a resource): when not, callers may skip building it.
+pub fn reads_context(policies: &[Policy]) -> bool {
+    policies.iter().flat_map(|p| &p.statements).any(|statement| {
+        let variable = |patterns: &Vec<String>| patterns.iter().any(|p| p.contains("${"));
+        !statement.conditions.is_empty()
+            || match &statement.resource {
+                Matcher::Any(patterns) | Matcher::Not(patterns) => variable(patterns),
+            }
+    })
+}
+
 pub fn evaluate(policies: &[Policy], request: &Request<'_>) -> Decision {
     let mut allowed = false;
     for policy in policies {
@@ -95,7 +107,7 @@ fn statement_applies(statement: &Statement, request: &Request<'_>) -> bool {
     let action_matches = |patterns: &[String]| {
         patterns
             .iter()
-            .any(|pattern| wildcard(&pattern.to_ascii_lowercase(), &request.action.to_ascii_lowercase()))
+            .any(|pattern| wildcard_ignore_case(pattern, request.action))
     };
     let actions = match &statement.action {
         Matcher::Any(patterns) => action_matches(patterns),
@@ -121,9 +133,9 @@ fn statement_applies(statement: &Statement, request: &Request<'_>) -> bool {
 
 /// Replaces `${key}` policy variables (and the `${*}`, `${?}`, `${$}` escapes); `None` when a
 /// variable has no value, which makes the element match nothing.
-fn substitute(pattern: &str, context: &Context) -> Option<String> {
+fn substitute<'a>(pattern: &'a str, context: &Context) -> Option<std::borrow::Cow<'a, str>> {
     if !pattern.contains("${") {
-        return Some(pattern.to_string());
+        return Some(std::borrow::Cow::Borrowed(pattern));
     }
     let mut out = String::with_capacity(pattern.len());
     let mut rest = pattern;
@@ -151,16 +163,25 @@ fn substitute(pattern: &str, context: &Context) -> Option<String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(std::borrow::Cow::Owned(out))
 }
 
 /// `*` matches any run of characters, `?` exactly one.
 pub fn wildcard(pattern: &str, text: &str) -> bool {
+    wildcard_with(pattern, text, |a, b| a == b)
+}
+
+/// [`wildcard`], comparing ASCII letters case-insensitively (action names).
+pub fn wildcard_ignore_case(pattern: &str, text: &str) -> bool {
+    wildcard_with(pattern, text, |a, b| a.eq_ignore_ascii_case(&b))
+}
+
+fn wildcard_with(pattern: &str, text: &str, same: impl Fn(u8, u8) -> bool) -> bool {
     let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0usize, 0usize);
     let (mut star, mut mark) = (None, 0usize);
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+        if p < pattern.len() && (pattern[p] == b'?' || same(pattern[p], text[t])) {
             p += 1;
             t += 1;
         } else if p < pattern.len() && pattern[p] == b'*' {

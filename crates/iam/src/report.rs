@@ -20,8 +20,9 @@ pub struct UsageRecord {
     pub denied: u64,
 }
 
-/// (function, action, resource) → (allowed, denied) counts.
-type Counts = BTreeMap<(String, String, String), (u64, u64)>;
+/// function → action → resource → (allowed, denied) counts; nested so that counting a pair
+/// seen before allocates nothing.
+type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<String, (u64, u64)>>>;
 
 /// Usage as requests happen.
 #[derive(Default)]
@@ -29,12 +30,26 @@ pub struct Usage {
     entries: Mutex<Counts>,
 }
 
+fn count<'a>(entries: &'a mut Counts, function: &str, action: &str, resource: &str) -> Option<&'a mut (u64, u64)> {
+    if !entries.contains_key(function) {
+        entries.insert(function.to_string(), BTreeMap::new());
+    }
+    let actions = entries.get_mut(function)?;
+    if !actions.contains_key(action) {
+        actions.insert(action.to_string(), BTreeMap::new());
+    }
+    let resources = actions.get_mut(action)?;
+    if !resources.contains_key(resource) {
+        resources.insert(resource.to_string(), (0, 0));
+    }
+    resources.get_mut(resource)
+}
+
 impl Usage {
     pub fn record(&self, function: &str, action: &str, resource: &str, decision: &Decision) {
-        if let Ok(mut entries) = self.entries.lock() {
-            let entry = entries
-                .entry((function.to_string(), action.to_string(), resource.to_string()))
-                .or_insert((0, 0));
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(entry) = count(&mut entries, function, action, resource)
+        {
             if decision.is_allowed() {
                 entry.0 += 1;
             } else {
@@ -47,27 +62,31 @@ impl Usage {
         let Ok(entries) = self.entries.lock() else {
             return Vec::new();
         };
-        entries
-            .iter()
-            .map(|((function, action, resource), (allowed, denied))| UsageRecord {
-                function: function.clone(),
-                action: action.clone(),
-                resource: resource.clone(),
-                allowed: *allowed,
-                denied: *denied,
-            })
-            .collect()
+        let mut records = Vec::new();
+        for (function, actions) in entries.iter() {
+            for (action, resources) in actions {
+                for (resource, (allowed, denied)) in resources {
+                    records.push(UsageRecord {
+                        function: function.clone(),
+                        action: action.clone(),
+                        resource: resource.clone(),
+                        allowed: *allowed,
+                        denied: *denied,
+                    });
+                }
+            }
+        }
+        records
     }
 
     /// Adds records kept from an earlier run.
     pub fn merge(&self, records: &[UsageRecord]) {
         if let Ok(mut entries) = self.entries.lock() {
             for record in records {
-                let entry = entries
-                    .entry((record.function.clone(), record.action.clone(), record.resource.clone()))
-                    .or_insert((0, 0));
-                entry.0 += record.allowed;
-                entry.1 += record.denied;
+                if let Some(entry) = count(&mut entries, &record.function, &record.action, &record.resource) {
+                    entry.0 += record.allowed;
+                    entry.1 += record.denied;
+                }
             }
         }
     }

@@ -415,44 +415,79 @@ pub fn percent_decode(text: &str) -> String {
 
 /// The canonical request of what arrived, for the headers the signature lists.
 pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> String {
+    let mut canonical = String::with_capacity(512);
+    canonical.push_str(parts.method);
+    canonical.push('\n');
     // Non-S3 services encode each path segment twice: the path arrives encoded once.
     let path = if parts.path.is_empty() { "/" } else { parts.path };
-    let canonical_path = uri_encode(path, true);
-    let mut query: Vec<(String, String)> = parts
-        .query_pairs()
-        .into_iter()
-        .filter(|(k, _)| !(signature.presigned && k == "X-Amz-Signature"))
-        .map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false)))
-        .collect();
-    query.sort();
-    let canonical_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut headers = String::new();
-    for name in &signature.signed_headers {
-        let values: Vec<String> = parts
-            .headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    canonical.push_str(&uri_encode(path, true));
+    canonical.push('\n');
+    if parts.query.is_some_and(|q| !q.is_empty()) {
+        let mut query: Vec<(String, String)> = parts
+            .query_pairs()
+            .into_iter()
+            .filter(|(k, _)| !(signature.presigned && k == "X-Amz-Signature"))
+            .map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false)))
             .collect();
-        headers.push_str(name);
-        headers.push(':');
-        headers.push_str(&values.join(","));
-        headers.push('\n');
+        query.sort();
+        for (index, (k, v)) in query.iter().enumerate() {
+            if index > 0 {
+                canonical.push('&');
+            }
+            canonical.push_str(k);
+            canonical.push('=');
+            canonical.push_str(v);
+        }
     }
+    canonical.push('\n');
+    for name in &signature.signed_headers {
+        canonical.push_str(name);
+        canonical.push(':');
+        let mut first = true;
+        for (_, value) in parts.headers.iter().filter(|(n, _)| n == name) {
+            if !first {
+                canonical.push(',');
+            }
+            first = false;
+            // Trimmed, inner runs of spaces collapsed to one.
+            for (index, word) in value.split_whitespace().enumerate() {
+                if index > 0 {
+                    canonical.push(' ');
+                }
+                canonical.push_str(word);
+            }
+        }
+        canonical.push('\n');
+    }
+    canonical.push('\n');
+    for (index, name) in signature.signed_headers.iter().enumerate() {
+        if index > 0 {
+            canonical.push(';');
+        }
+        canonical.push_str(name);
+    }
+    canonical.push('\n');
     // The payload is hashed from the bytes that arrived: an `x-amz-content-sha256` header that
-    // claims another hash cannot make a changed body verify. `UNSIGNED-PAYLOAD` is honoured as
-    // the client declared it (as S3 and presigned URLs allow); the headers stay signed.
-    let payload = match parts.header("x-amz-content-sha256") {
-        Some("UNSIGNED-PAYLOAD") => "UNSIGNED-PAYLOAD".to_string(),
-        None if signature.presigned => "UNSIGNED-PAYLOAD".to_string(),
-        _ => sha256_hex(parts.body),
+    // claims another hash cannot make a changed body verify. `UNSIGNED-PAYLOAD` is honoured where
+    // the client declared it (in the header, or in a presigned URL's `X-Amz-Content-Sha256`, as
+    // S3 uses it); the headers stay signed. Other presigned URLs sign the (empty) body's hash, as
+    // the SDKs compute it for every service but S3.
+    let unsigned = match parts.header("x-amz-content-sha256") {
+        Some(declared) => declared == "UNSIGNED-PAYLOAD",
+        None => {
+            signature.presigned
+                && parts
+                    .query_pairs()
+                    .iter()
+                    .any(|(k, v)| k == "X-Amz-Content-Sha256" && v == "UNSIGNED-PAYLOAD")
+        }
     };
-    format!(
-        "{}\n{canonical_path}\n{}\n{headers}\n{}\n{payload}",
-        parts.method,
-        canonical_query.join("&"),
-        signature.signed_headers.join(";")
-    )
+    if unsigned {
+        canonical.push_str("UNSIGNED-PAYLOAD");
+    } else {
+        canonical.push_str(&sha256_hex(parts.body));
+    }
+    canonical
 }
 
 pub fn string_to_sign(signature: &Signature, canonical: &str) -> String {
@@ -466,20 +501,32 @@ pub fn string_to_sign(signature: &Signature, canonical: &str) -> String {
     )
 }
 
+/// The signing key a secret derives for a day, region and service (the four-HMAC chain; the
+/// same for every request of that scope, so callers may keep it).
+pub fn signing_key(secret: &Secret, date: &str, region: &str, service: &str) -> [u8; 32] {
+    let key = hmac(format!("AWS4{}", secret.expose()).as_bytes(), date.as_bytes());
+    let key = hmac(&key, region.as_bytes());
+    let key = hmac(&key, service.as_bytes());
+    hmac(&key, b"aws4_request")
+}
+
 /// The signature the secret gives for a string to sign.
 pub fn sign(secret: &Secret, signature: &Signature, string_to_sign: &str) -> String {
-    let key = hmac(format!("AWS4{}", secret.expose()).as_bytes(), signature.date.as_bytes());
-    let key = hmac(&key, signature.region.as_bytes());
-    let key = hmac(&key, signature.service.as_bytes());
-    let key = hmac(&key, b"aws4_request");
+    let key = signing_key(secret, &signature.date, &signature.region, &signature.service);
     hex(&hmac(&key, string_to_sign.as_bytes()))
 }
 
 /// Verifies the signature with the caller's secret (after [`parse`] and [`check_time`]).
 pub fn verify(parts: &RequestParts<'_>, signature: &Signature, secret: &Secret) -> Result<(), AuthError> {
+    let key = signing_key(secret, &signature.date, &signature.region, &signature.service);
+    verify_with_key(parts, signature, &key)
+}
+
+/// [`verify`] with the scope's signing key already derived.
+pub fn verify_with_key(parts: &RequestParts<'_>, signature: &Signature, key: &[u8; 32]) -> Result<(), AuthError> {
     let canonical = canonical_request(parts, signature);
     let to_sign = string_to_sign(signature, &canonical);
-    let expected = sign(secret, signature, &to_sign);
+    let expected = hex(&hmac(key, to_sign.as_bytes()));
     if crate::secret::constant_time_eq(expected.as_bytes(), signature.signature.as_bytes()) {
         return Ok(());
     }

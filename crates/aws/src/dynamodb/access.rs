@@ -71,8 +71,9 @@ fn any() -> String {
     "*".to_string()
 }
 
-/// What a DynamoDB operation needs.
-pub fn needs(engine: &Engine, operation: Operation, body: &Value) -> Vec<Need> {
+/// What a DynamoDB operation needs; the request's condition keys only with `keys` (the
+/// caller's policies read them: callers skip the work when no policy has a condition).
+pub fn needs(engine: &Engine, operation: Operation, body: &Value, keys: bool) -> Vec<Need> {
     let table_need = |action: &str| match text(body, "TableName") {
         Some(table) => vec![Need::new(action, engine.table_arn(table))],
         None => Vec::new(),
@@ -91,18 +92,18 @@ pub fn needs(engine: &Engine, operation: Operation, body: &Value) -> Vec<Need> {
             let Some(table) = text(body, "TableName") else {
                 return Vec::new();
             };
-            vec![item_need(engine, operation.name(), table, body, None)]
+            vec![item_need(engine, operation.name(), table, body, None, keys)]
         }
         Operation::Query | Operation::Scan => {
             let Some(table) = text(body, "TableName") else {
                 return Vec::new();
             };
-            vec![read_need(engine, operation, table, body)]
+            vec![read_need(engine, operation, table, body, keys)]
         }
-        Operation::BatchGetItem => batch_needs(engine, body, "BatchGetItem"),
-        Operation::BatchWriteItem => batch_needs(engine, body, "BatchWriteItem"),
-        Operation::TransactWriteItems => transact_needs(engine, body, "TransactWriteItems"),
-        Operation::TransactGetItems => transact_needs(engine, body, "TransactGetItems"),
+        Operation::BatchGetItem => batch_needs(engine, body, "BatchGetItem", keys),
+        Operation::BatchWriteItem => batch_needs(engine, body, "BatchWriteItem", keys),
+        Operation::TransactWriteItems => transact_needs(engine, body, "TransactWriteItems", keys),
+        Operation::TransactGetItems => transact_needs(engine, body, "TransactGetItems", keys),
         Operation::ExecuteStatement => statement_need(engine, text(body, "Statement"), None)
             .into_iter()
             .collect(),
@@ -129,6 +130,42 @@ pub fn needs(engine: &Engine, operation: Operation, body: &Value) -> Vec<Need> {
         // Every other operation names one table and needs its own action on it.
         other => table_need(other.name()),
     }
+}
+
+/// The fields a single-table request names, borrowed from its body.
+#[derive(serde::Deserialize)]
+struct Target<'a> {
+    #[serde(rename = "TableName", borrow, default)]
+    table: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "IndexName", borrow, default)]
+    index: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// [`needs`] without condition keys for the single-table item operations, read straight from
+/// the body's bytes (no document tree); `None` for other operations or bodies.
+pub fn plain_needs(engine: &Engine, operation: Operation, body: &[u8]) -> Option<Vec<Need>> {
+    let single = matches!(
+        operation,
+        Operation::GetItem
+            | Operation::PutItem
+            | Operation::UpdateItem
+            | Operation::DeleteItem
+            | Operation::Query
+            | Operation::Scan
+            | Operation::DescribeTable
+    );
+    if !single {
+        return None;
+    }
+    let target: Target<'_> = serde_json::from_slice(body).ok()?;
+    let Some(table) = target.table else {
+        return Some(Vec::new());
+    };
+    let resource = match (&target.index, operation) {
+        (Some(index), Operation::Query | Operation::Scan) => format!("{}/index/{index}", engine.table_arn(&table)),
+        _ => engine.table_arn(&table),
+    };
+    Some(vec![Need::new(operation.name(), resource)])
 }
 
 /// What a DynamoDB Streams operation needs.
@@ -213,7 +250,10 @@ fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
 }
 
 /// GetItem, PutItem, UpdateItem, DeleteItem (and the members of a transaction).
-fn item_need(engine: &Engine, action: &str, table: &str, body: &Value, enclosing: Option<&str>) -> Need {
+fn item_need(engine: &Engine, action: &str, table: &str, body: &Value, enclosing: Option<&str>, keys: bool) -> Need {
+    if !keys {
+        return Need::new(action, engine.table_arn(table));
+    }
     let placeholders = Placeholders::of(body);
     let key_source = if action == "PutItem" {
         body.get("Item")
@@ -270,12 +310,15 @@ fn item_need(engine: &Engine, action: &str, table: &str, body: &Value, enclosing
 }
 
 /// Query and Scan: the table, or the index they read.
-fn read_need(engine: &Engine, operation: Operation, table: &str, body: &Value) -> Need {
+fn read_need(engine: &Engine, operation: Operation, table: &str, body: &Value, keys: bool) -> Need {
     let index = text(body, "IndexName");
     let resource = match index {
         Some(index) => format!("{}/index/{index}", engine.table_arn(table)),
         None => engine.table_arn(table),
     };
+    if !keys {
+        return Need::new(operation.name(), resource);
+    }
     let placeholders = Placeholders::of(body);
     let attributes = projected(body, &placeholders);
     let select = match text(body, "Select") {
@@ -320,10 +363,16 @@ fn query_partition(body: &Value, placeholders: &Placeholders, hash: &str, range:
 
 /// BatchGetItem / BatchWriteItem: the batch's own action on each table, with every partition
 /// key value it touches there.
-fn batch_needs(engine: &Engine, body: &Value, action: &str) -> Vec<Need> {
+fn batch_needs(engine: &Engine, body: &Value, action: &str, keys: bool) -> Vec<Need> {
     let Some(tables) = body.get("RequestItems").and_then(Value::as_object) else {
         return Vec::new();
     };
+    if !keys {
+        return tables
+            .keys()
+            .map(|table| Need::new(action, engine.table_arn(table)))
+            .collect();
+    }
     let mut needs = Vec::new();
     for (table, requests) in tables {
         let hash = engine.key_names(table, None).map(|(hash, _)| hash);
@@ -377,7 +426,7 @@ fn batch_needs(engine: &Engine, body: &Value, action: &str) -> Vec<Need> {
 }
 
 /// TransactWriteItems / TransactGetItems: each member's own action.
-fn transact_needs(engine: &Engine, body: &Value, enclosing: &str) -> Vec<Need> {
+fn transact_needs(engine: &Engine, body: &Value, enclosing: &str, keys: bool) -> Vec<Need> {
     let Some(items) = body.get("TransactItems").and_then(Value::as_array) else {
         return Vec::new();
     };
@@ -394,7 +443,7 @@ fn transact_needs(engine: &Engine, body: &Value, enclosing: &str) -> Vec<Need> {
             let (member, action) = members.iter().find(|(member, _)| item.get(member).is_some())?;
             let request = item.get(member)?;
             let table = text(request, "TableName")?;
-            Some(item_need(engine, action, table, request, Some(enclosing)))
+            Some(item_need(engine, action, table, request, Some(enclosing), keys))
         })
         .collect()
 }
@@ -497,7 +546,7 @@ mod tests {
             ),
         ];
         for (operation, body, expected) in cases {
-            let got: Vec<(String, String)> = needs(&engine, operation, &body)
+            let got: Vec<(String, String)> = needs(&engine, operation, &body, true)
                 .into_iter()
                 .map(|n| (n.action, n.resource))
                 .collect();
@@ -507,10 +556,36 @@ mod tests {
     }
 
     #[test]
+    fn the_plain_path_needs_what_the_document_path_needs() {
+        let engine = engine();
+        let bodies = [
+            (Operation::GetItem, json!({"TableName": "T", "Key": {"pk": {"S": "a"}}})),
+            (
+                Operation::Query,
+                json!({"TableName": "T", "IndexName": "byDate", "KeyConditionExpression": "d = :d"}),
+            ),
+            (Operation::Scan, json!({"TableName": "T"})),
+            (Operation::PutItem, json!({"TableName": "Té", "Item": {}})),
+            (Operation::DescribeTable, json!({"TableName": "T", "IndexName": "x"})),
+            (Operation::DeleteItem, json!({"Key": {}})),
+        ];
+        for (operation, body) in bodies {
+            let bytes = body.to_string().into_bytes();
+            assert_eq!(
+                plain_needs(&engine, operation, &bytes),
+                Some(needs(&engine, operation, &body, false)),
+                "{operation:?} {body}"
+            );
+        }
+        assert_eq!(plain_needs(&engine, Operation::BatchGetItem, b"{}"), None);
+        assert_eq!(plain_needs(&engine, Operation::GetItem, br#"{"TableName": 5}"#), None);
+    }
+
+    #[test]
     fn transaction_members_carry_the_enclosing_operation() {
         let engine = engine();
         let body = json!({"TransactItems": [{"Get": {"TableName": "T", "Key": {"pk": {"S": "a"}}}}]});
-        let needs = needs(&engine, Operation::TransactGetItems, &body);
+        let needs = needs(&engine, Operation::TransactGetItems, &body, true);
         assert_eq!(needs.len(), 1);
         assert!(
             needs[0]
