@@ -18,7 +18,7 @@ import time
 import pytest
 
 from ddb6_support import (
-    ArgsServer, attribute_definitions, code_and_message, error_of, key_schema, shard_of, stream_records,
+    AppServer, ArgsServer, attribute_definitions, code_and_message, error_of, key_schema, shard_of, stream_records,
     streams_client, unique, wait_until,
 )
 from support import make_client, wait_table_active
@@ -157,3 +157,45 @@ def test_ttl_deletions_are_service_deletions_in_the_stream(client, streams):
     assert by_ttl["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert set(by_ttl) == {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb", "userIdentity"}
     assert shard_of(streams, arn)
+
+
+TTL_TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Sessions:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: ttl-template-sessions
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: id, AttributeType: S}
+      KeySchema:
+        - {AttributeName: id, KeyType: HASH}
+      TimeToLiveSpecification:
+        AttributeName: expiresAt
+        Enabled: true
+"""
+
+
+@pytest.mark.stratus_only
+def test_a_templates_time_to_live_specification_is_applied(tmp_path):
+    (tmp_path / "template.yaml").write_text(TTL_TEMPLATE)
+    server = AppServer(tmp_path, extra_args=["--ttl-sweep-interval", "0.2"]).start()
+    try:
+        ddb = make_client(server.endpoint)
+        described = ddb.describe_time_to_live(TableName="ttl-template-sessions")["TimeToLiveDescription"]
+        assert described == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
+        ddb.put_item(TableName="ttl-template-sessions",
+                     Item={"id": {"S": "old"}, "expiresAt": {"N": str(int(time.time()) - 10)}})
+        ddb.put_item(TableName="ttl-template-sessions",
+                     Item={"id": {"S": "new"}, "expiresAt": {"N": str(int(time.time()) + 3600)}})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "Item" in ddb.get_item(
+            TableName="ttl-template-sessions", Key={"id": {"S": "old"}}
+        ):
+            time.sleep(0.1)
+        assert "Item" not in ddb.get_item(TableName="ttl-template-sessions", Key={"id": {"S": "old"}})
+        assert "Item" in ddb.get_item(TableName="ttl-template-sessions", Key={"id": {"S": "new"}})
+    finally:
+        server.stop()

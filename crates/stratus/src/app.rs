@@ -210,7 +210,7 @@ fn write_inline(cache_dir: &Path, name: &str, runtime: &str, handler: &str, sour
 
 /// Creates the template's tables that do not exist yet. A table that exists with another key
 /// schema is an error: its data is kept, never silently dropped.
-pub async fn create_tables(app: &App, engine: &Engine) -> Result<Vec<String>> {
+pub async fn create_tables(app: &App, engine: &Arc<Engine>) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     for table in app.tables.values() {
         let key = |element: &stratus_template::model::KeyElement| -> Result<(String, ScalarType)> {
@@ -329,10 +329,22 @@ pub async fn create_tables(app: &App, engine: &Engine) -> Result<Vec<String>> {
                 e.message()
             )
         })?;
-        if !table.global_indexes.is_empty() || !table.local_indexes.is_empty() {
+    }
+    // TimeToLiveSpecification: enabled on tables that declare it (new or kept), as a stack
+    // update would.
+    for table in app.tables.values() {
+        let Some(attribute) = &table.ttl_attribute else {
+            continue;
+        };
+        let current = engine.describe_time_to_live(&table.name).ok().flatten();
+        if current.as_ref().is_some_and(|t| t.enabled && &t.attribute == attribute) {
+            continue;
+        }
+        if let Err(error) = engine.update_time_to_live(&table.name, true, attribute).await {
             notes.push(format!(
-                "table {}: secondary indexes are not served yet; the table is created without them",
-                table.name
+                "table {}: TimeToLiveSpecification not applied: {}",
+                table.name,
+                error.message()
             ));
         }
     }
