@@ -145,8 +145,8 @@ fn substitute<'a>(pattern: &'a str, context: &Context) -> Option<std::borrow::Co
         let end = after.find('}')?;
         let name = &after[..end];
         match name {
-            "*" => out.push('*'),
-            "?" => out.push('?'),
+            "*" => out.push(LITERAL_STAR),
+            "?" => out.push(LITERAL_QUESTION),
             "$" => out.push('$'),
             _ => {
                 // `${key, 'default'}` supplies a default.
@@ -154,10 +154,16 @@ fn substitute<'a>(pattern: &'a str, context: &Context) -> Option<std::borrow::Co
                     Some((key, default)) => (key.trim(), Some(default.trim().trim_matches('\''))),
                     None => (name, None),
                 };
-                match context.get(key).and_then(|v| v.first()) {
-                    Some(value) => out.push_str(value),
-                    None => out.push_str(default?),
-                }
+                // A variable's value is literal text: its `*` and `?` are not wildcards.
+                let value = match context.get(key).and_then(|v| v.first()) {
+                    Some(value) => value.as_str(),
+                    None => default?,
+                };
+                out.extend(value.chars().map(|c| match c {
+                    '*' => LITERAL_STAR,
+                    '?' => LITERAL_QUESTION,
+                    other => other,
+                }));
             }
         }
         rest = &after[end + 1..];
@@ -165,6 +171,11 @@ fn substitute<'a>(pattern: &'a str, context: &Context) -> Option<std::borrow::Co
     out.push_str(rest);
     Some(std::borrow::Cow::Owned(out))
 }
+
+/// In a substituted pattern, a literal `*` (from `${*}` or a variable's value).
+const LITERAL_STAR: char = '\u{1}';
+/// In a substituted pattern, a literal `?`.
+const LITERAL_QUESTION: char = '\u{2}';
 
 /// `*` matches any run of characters, `?` exactly one.
 pub fn wildcard(pattern: &str, text: &str) -> bool {
@@ -181,7 +192,12 @@ fn wildcard_with(pattern: &str, text: &str, same: impl Fn(u8, u8) -> bool) -> bo
     let (mut p, mut t) = (0usize, 0usize);
     let (mut star, mut mark) = (None, 0usize);
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || same(pattern[p], text[t])) {
+        let literal = |byte: u8| match byte {
+            1 => b'*',
+            2 => b'?',
+            other => other,
+        };
+        if p < pattern.len() && (pattern[p] == b'?' || same(literal(pattern[p]), text[t])) {
             p += 1;
             t += 1;
         } else if p < pattern.len() && pattern[p] == b'*' {
@@ -283,7 +299,15 @@ fn condition_holds(condition: &Condition, context: &Context) -> bool {
             .values
             .iter()
             .filter_map(|pattern| substitute(pattern, context))
-            .any(|pattern| compare(operator, &pattern, value))
+            .any(|pattern| {
+                if matches!(operator, "StringLike" | "ArnLike" | "ArnEquals") {
+                    compare(operator, &pattern, value)
+                } else {
+                    // Operators without wildcards compare the literal text.
+                    let literal = pattern.replace(LITERAL_STAR, "*").replace(LITERAL_QUESTION, "?");
+                    compare(operator, &literal, value)
+                }
+            })
     };
     let matched = match condition.qualifier {
         SetQualifier::ForAllValues => values.iter().all(one),
@@ -420,6 +444,257 @@ mod tests {
 
     const TABLE: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/Books";
 
+    /// The policy examples of the IAM User Guide (the evaluation logic, NotAction, NotResource,
+    /// policy variables, condition operators and set qualifiers), one row each: the policy, the
+    /// request, its context, and the documented outcome.
+    #[test]
+    fn the_iam_user_guides_examples() {
+        let allow = Decision::Allow;
+        let implicit = Decision::ImplicitDeny;
+        let explicit = Decision::ExplicitDeny { policy: "test".into() };
+        let none: &[(&str, &[&str])] = &[];
+        type Row<'a> = (
+            &'a str,
+            serde_json::Value,
+            &'a str,
+            &'a str,
+            &'a [(&'a str, &'a [&'a str])],
+            Decision,
+        );
+        let rows: Vec<Row<'_>> = vec![
+            (
+                "NotAction with Allow: everything but IAM — S3 allowed",
+                json!({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket/key",
+                none,
+                allow.clone(),
+            ),
+            (
+                "NotAction with Allow: everything but IAM — IAM not allowed",
+                json!({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+                "iam:CreateUser",
+                "arn:aws:iam::123456789012:user/x",
+                none,
+                implicit.clone(),
+            ),
+            (
+                "NotAction with Deny and BoolIfExists: without MFA everything but IAM is denied",
+                json!({"Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*",
+                       "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}),
+                "s3:ListBucket",
+                "arn:aws:s3:::bucket",
+                none,
+                explicit.clone(),
+            ),
+            (
+                "NotAction with Deny and BoolIfExists: with MFA nothing is denied",
+                json!({"Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*",
+                       "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}),
+                "s3:ListBucket",
+                "arn:aws:s3:::bucket",
+                &[("aws:MultiFactorAuthPresent", &["true"])],
+                implicit.clone(),
+            ),
+            (
+                "NotResource with Deny: every other bucket is denied",
+                json!({"Effect": "Deny", "Action": "s3:*",
+                       "NotResource": ["arn:aws:s3:::HRBucket/Payroll", "arn:aws:s3:::HRBucket/Payroll/*"]}),
+                "s3:GetObject",
+                "arn:aws:s3:::Other/x",
+                none,
+                explicit.clone(),
+            ),
+            (
+                "NotResource with Deny: the payroll folder is not denied",
+                json!({"Effect": "Deny", "Action": "s3:*",
+                       "NotResource": ["arn:aws:s3:::HRBucket/Payroll", "arn:aws:s3:::HRBucket/Payroll/*"]}),
+                "s3:GetObject",
+                "arn:aws:s3:::HRBucket/Payroll/2026.csv",
+                none,
+                implicit.clone(),
+            ),
+            (
+                "${aws:username} in a resource: the user's own folder",
+                json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/home/${aws:username}/*"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket/home/alice/notes.txt",
+                &[("aws:username", &["alice"])],
+                allow.clone(),
+            ),
+            (
+                "${aws:username} in a resource: another user's folder",
+                json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/home/${aws:username}/*"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket/home/bob/notes.txt",
+                &[("aws:username", &["alice"])],
+                implicit.clone(),
+            ),
+            (
+                "a policy variable with no value makes the element match nothing",
+                json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/${aws:username}/*"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket//x",
+                none,
+                implicit.clone(),
+            ),
+            (
+                "${*} is a literal asterisk",
+                json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/${*}"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket/anything",
+                none,
+                implicit.clone(),
+            ),
+            (
+                "${*} matches an asterisk in the resource",
+                json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/${*}"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket/*",
+                none,
+                allow.clone(),
+            ),
+            (
+                "a variable's value is literal: a username of * matches only *",
+                json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/${aws:username}"}),
+                "s3:GetObject",
+                "arn:aws:s3:::bucket/alice",
+                &[("aws:username", &["*"])],
+                implicit.clone(),
+            ),
+            (
+                "DateGreaterThan/DateLessThan on aws:CurrentTime: inside the window",
+                json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+                       "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"},
+                                     "DateLessThan": {"aws:CurrentTime": "2026-12-31T23:59:59Z"}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("aws:CurrentTime", &["2026-12-03T08:00:00Z"])],
+                allow.clone(),
+            ),
+            (
+                "DateGreaterThan/DateLessThan on aws:CurrentTime: after the window",
+                json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+                       "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"},
+                                     "DateLessThan": {"aws:CurrentTime": "2026-06-30T23:59:59Z"}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("aws:CurrentTime", &["2026-12-03T08:00:00Z"])],
+                implicit.clone(),
+            ),
+            (
+                "NotIpAddress with Deny: a request from outside the range is denied",
+                json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+                       "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "203.0.113.0/24"]}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("aws:SourceIp", &["198.51.100.7"])],
+                explicit.clone(),
+            ),
+            (
+                "NotIpAddress with Deny: a request from inside the range is not",
+                json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+                       "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "203.0.113.0/24"]}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("aws:SourceIp", &["203.0.113.9"])],
+                implicit.clone(),
+            ),
+            (
+                "several values of one key are ORed",
+                json!({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": "*",
+                       "Condition": {"StringEquals": {"dynamodb:Select": ["SPECIFIC_ATTRIBUTES", "COUNT"]}}}),
+                "dynamodb:Query",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("dynamodb:Select", &["COUNT"])],
+                allow.clone(),
+            ),
+            (
+                "several keys are ANDed",
+                json!({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": "*",
+                       "Condition": {"StringEquals": {"dynamodb:Select": "COUNT", "dynamodb:ReturnValues": "NONE"}}}),
+                "dynamodb:Query",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("dynamodb:Select", &["COUNT"]), ("dynamodb:ReturnValues", &["ALL_OLD"])],
+                implicit.clone(),
+            ),
+            (
+                "ForAllValues with every requested attribute in the list",
+                json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+                       "Condition": {"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id", "title"]}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("dynamodb:Attributes", &["id", "title"])],
+                allow.clone(),
+            ),
+            (
+                "ForAllValues with one attribute outside the list",
+                json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+                       "Condition": {"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id", "title"]}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("dynamodb:Attributes", &["id", "secret"])],
+                implicit.clone(),
+            ),
+            (
+                "ForAllValues with the key absent holds (the guide's warning)",
+                json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+                       "Condition": {"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id"]}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                none,
+                allow.clone(),
+            ),
+            (
+                "ForAnyValue with the key absent does not hold",
+                json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*",
+                       "Condition": {"ForAnyValue:StringEquals": {"dynamodb:Attributes": ["id"]}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                none,
+                implicit.clone(),
+            ),
+            (
+                "Null: true when the key is absent",
+                json!({"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Null": {"aws:TokenIssueTime": "true"}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                none,
+                explicit.clone(),
+            ),
+            (
+                "ArnLike on aws:PrincipalArn with a wildcard",
+                json!({"Effect": "Allow", "Action": "*", "Resource": "*",
+                       "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Dev*"}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                &[("aws:PrincipalArn", &["arn:aws:iam::123456789012:role/DevOps"])],
+                allow.clone(),
+            ),
+            (
+                "StringNotEquals with the key absent holds",
+                json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+                       "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}),
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:1:table/T",
+                none,
+                explicit.clone(),
+            ),
+        ];
+        for (name, statement, action, resource, keys, expected) in rows {
+            let document = json!({"Version": "2012-10-17", "Statement": [statement]});
+            let mut context = Context::new();
+            for (key, values) in keys {
+                context.set_all(key, values.iter().map(|v| v.to_string()).collect());
+            }
+            assert_eq!(
+                decide(&[policy(document)], action, resource, &context),
+                expected,
+                "{name}"
+            );
+        }
+    }
+
     /// The IAM User Guide's evaluation logic: explicit deny beats allow beats implicit deny.
     #[test]
     fn deny_beats_allow_beats_nothing() {
@@ -545,7 +820,10 @@ mod tests {
             ),
             Decision::Allow
         );
-        assert_eq!(substitute("a${*}b${?}", &context).as_deref(), Some("a*b?"));
+        // The escapes stand for literal characters, which wildcards then match only as such.
+        assert_eq!(substitute("a${*}b${?}", &context).as_deref(), Some("a\u{1}b\u{2}"));
+        assert!(wildcard("a\u{1}b\u{2}", "a*b?"));
+        assert!(!wildcard("a\u{1}b", "axb"));
     }
 
     #[test]
