@@ -279,47 +279,46 @@ fn invocation_log(endpoint: &AwsEndpoint, request: &Request<Incoming>, request_i
     )
 }
 
-/// A request's method, path, query and headers, kept for signature verification once the
-/// body has arrived.
+/// A request's method, URI and headers (moved out of the request, not copied), kept for
+/// signature verification once the body has arrived.
 struct Head {
-    method: String,
-    path: String,
+    method: Method,
+    uri: hyper::Uri,
+    headers: hyper::HeaderMap,
     query: Option<String>,
-    headers: Vec<(String, String)>,
 }
 
 impl Head {
-    fn of<B>(request: &Request<B>) -> Head {
-        Head {
-            method: request.method().as_str().to_string(),
-            path: request.uri().path().to_string(),
-            query: request.uri().query().map(str::to_string),
-            headers: request
-                .headers()
-                .iter()
-                .map(|(name, value)| {
-                    let value = match value.to_str() {
-                        Ok(text) => text.to_string(),
-                        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                    };
-                    (name.as_str().to_string(), value)
-                })
-                .collect(),
-        }
+    fn of(request: Request<Incoming>) -> (Head, Incoming) {
+        let (parts, body) = request.into_parts();
+        let query = parts.uri.query().map(str::to_string);
+        (
+            Head {
+                method: parts.method,
+                uri: parts.uri,
+                headers: parts.headers,
+                query,
+            },
+            body,
+        )
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn parts<'a>(&'a self, body: &'a [u8]) -> RequestParts<'a> {
-        RequestParts {
-            method: &self.method,
-            path: &self.path,
-            query: self.query.as_deref(),
-            headers: &self.headers,
-            body,
-        }
+    /// (lower-case name, value) pairs in arrival order, as the verifier reads them.
+    fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| {
+                let value = match value.to_str() {
+                    Ok(text) => text.to_string(),
+                    Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                };
+                (name.as_str().to_string(), value)
+            })
+            .collect()
     }
 
     fn query_auth(&self) -> bool {
@@ -342,7 +341,15 @@ fn authenticate(
             Err(error) => Err(auth_error_of(&error)),
         };
     }
-    iam.authenticate(&head.parts(body), service, source_ip)
+    let headers = head.header_pairs();
+    let parts = RequestParts {
+        method: head.method.as_str(),
+        path: head.uri.path(),
+        query: head.query.as_deref(),
+        headers: &headers,
+        body,
+    };
+    iam.authenticate(&parts, service, source_ip)
 }
 
 /// The shape check's DynamoDB error as an authentication error.
@@ -396,7 +403,7 @@ async fn handle_lambda(
     source_ip: &str,
 ) -> Response<Full<Bytes>> {
     let operation = lambda::parse(request.method(), request.uri().path());
-    let head = Head::of(&request);
+    let (head, incoming) = Head::of(request);
     let header = |name: &str| head.header(name).map(str::to_string);
     let headers = lambda::InvokeHeaders {
         invocation_type: header("x-amz-invocation-type"),
@@ -430,7 +437,7 @@ async fn handle_lambda(
     if declared_length.is_some_and(|length| length > limit as u64) {
         return too_large();
     }
-    let body = match Limited::new(request.into_body(), limit).collect().await {
+    let body = match Limited::new(incoming, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
             if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
@@ -550,9 +557,9 @@ async fn handle_aws(
     if declared_length.is_some_and(|length| length > REQUEST_BYTES_MAX as u64) {
         return too_large(request_id);
     }
-    let head = Head::of(&request);
+    let (head, incoming) = Head::of(request);
     let target = head.header("x-amz-target").map(str::to_string);
-    let body = match Limited::new(request.into_body(), REQUEST_BYTES_MAX).collect().await {
+    let body = match Limited::new(incoming, REQUEST_BYTES_MAX).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
             if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
@@ -638,11 +645,8 @@ async fn handle_query_protocol(
     source_ip: &str,
 ) -> Response<Full<Bytes>> {
     let request_id = stratus_lambda::ids::request_id();
-    let head = Head::of(&request);
-    let body = match Limited::new(request.into_body(), sts::REQUEST_BYTES_MAX)
-        .collect()
-        .await
-    {
+    let (head, incoming) = Head::of(request);
+    let body = match Limited::new(incoming, sts::REQUEST_BYTES_MAX).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
     };
