@@ -3,7 +3,8 @@ transactions, TTL, streams, stream triggers and schedules, table settings, Pynam
 
 * ``tables``: a fixture that creates tables from full CreateTable arguments (indexes, streams,
   tags, ...) and deletes every one of them after the test.
-* ``ArgsServer``: ``stratus start`` without an app, with extra flags (``--ttl-sweep-interval``).
+* ``ArgsServer``: ``stratus start`` without an app, with extra flags (``--ttl-sweep-interval``)
+  and environment variables (``STRATUS_ITEM_COLLECTION_LIMIT_BYTES``).
 * ``AppServer``: ``stratus start APP_DIR`` with ``--in-memory`` or ``--data-dir``, stopped by PID.
 * ``streams_client``, ``stream_records``: the DynamoDB Streams API and reading a whole shard.
 * ``wait_until``: bounded polling; ``item_size``: DynamoDB's item size for S/N/BOOL attributes.
@@ -170,14 +171,18 @@ def stream_records(streams, stream_arn: str, iterator_type: str = "TRIM_HORIZON"
 # -- servers -------------------------------------------------------------------
 
 class ArgsServer(StratusServer):
-    """``stratus start --in-memory`` (no app) with extra flags."""
+    """``stratus start --in-memory`` (no app) with extra flags and, when ``env`` is given, extra
+    environment variables (set through ``env NAME=VALUE ...``, which execs Stratus, so the PID
+    stopped is Stratus's own)."""
 
-    def __init__(self, extra_args: list[str], **kwargs):
+    def __init__(self, extra_args: list[str], env: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.extra_args = list(extra_args)
+        self.env = dict(env or {})
 
     def command(self) -> list[str]:
-        return super().command() + self.extra_args
+        prefix = ["env", *(f"{name}={value}" for name, value in self.env.items())] if self.env else []
+        return prefix + super().command() + self.extra_args
 
 
 class AppServer:

@@ -21,12 +21,22 @@ use crate::value::{AttributeValue, ITEM_BYTES_MAX, Item, item_size_bytes};
 
 #[path = "engine_batch.rs"]
 mod batch;
+#[path = "engine_collections.rs"]
+mod collections;
+#[cfg(test)]
+#[path = "engine_collections_tests.rs"]
+mod collections_tests;
 #[path = "engine_streams.rs"]
 mod streams;
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
-pub use batch::{BatchGetOutput, BatchGetRequest, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest};
+pub use batch::{
+    BatchGetOutput, BatchGetRequest, MultiWriteOutput, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest,
+};
+pub use collections::{
+    CollectionsPerTable, ITEM_COLLECTION_BYTES_MAX, ITEM_COLLECTION_LIMIT_ENV, ItemCollectionMetrics,
+};
 pub use streams::{ShardIteratorType, StreamDescription};
 
 /// The catalog's storage space: table definitions, statistics and counters.
@@ -98,12 +108,23 @@ pub struct Table {
     sequence: Arc<AtomicU64>,
 }
 
-/// About a write, for its stream record and TTL bookkeeping.
+/// About a write, for its stream record, TTL bookkeeping and item collection.
 #[derive(Clone, Copy, Debug)]
 pub struct WriteMeta {
     pub now_ms: i64,
     /// Done by DynamoDB itself (a TTL deletion).
     pub by_service: bool,
+    /// The item collection limit the write is held to.
+    pub collection_bytes_max: u64,
+}
+
+/// What a write did besides the item itself.
+#[derive(Clone, Debug, Default)]
+struct Stored {
+    /// What each affected index cost.
+    index_units: Vec<IndexUnits>,
+    /// The item collection's size after the write (tables with local indexes).
+    collection_bytes: Option<u64>,
 }
 
 #[derive(Default)]
@@ -179,8 +200,9 @@ impl Table {
         self.definition.indexes().try_for_each(|index| index.check_item(item))
     }
 
-    /// Writes (or deletes) an item and keeps every index and the statistics in step, inside a
-    /// write job.
+    /// Writes (or deletes) an item and keeps every index, the statistics and the item
+    /// collection's size in step, inside a write job. A write that would grow its item
+    /// collection past the limit fails with nothing written.
     fn store_item(
         &self,
         txn: &mut dyn WriteTxn,
@@ -189,7 +211,15 @@ impl Table {
         new: Option<&Item>,
         encoded: Option<&[u8]>,
         meta: WriteMeta,
-    ) -> Result<Vec<IndexUnits>, StoreError> {
+    ) -> Result<Result<Stored, Error>, StoreError> {
+        let collection = self.collection_change(txn, key, old, new)?;
+        if collection
+            .as_ref()
+            .is_some_and(|c| c.exceeds(meta.collection_bytes_max))
+        {
+            return Ok(Err(Error::ItemCollectionSizeLimitExceeded));
+        }
+        let collection_bytes = collection.as_ref().map(|c| c.after);
         self.store_extras(txn, key, old, new, meta)?;
         match new {
             Some(item) => match encoded {
@@ -197,7 +227,15 @@ impl Table {
                 None => txn.put(&self.space, key, &encode_item(item))?,
             },
             None if old.is_some() => txn.delete(&self.space, key)?,
-            None => return Ok(Vec::new()),
+            None => {
+                return Ok(Ok(Stored {
+                    index_units: Vec::new(),
+                    collection_bytes,
+                }));
+            }
+        }
+        if let Some(change) = &collection {
+            self.store_collection(txn, change)?;
         }
         self.account(txn, old.map(item_size_bytes), new.map(item_size_bytes))?;
         let mut units = Vec::new();
@@ -214,7 +252,10 @@ impl Table {
                 });
             }
         }
-        Ok(units)
+        Ok(Ok(Stored {
+            index_units: units,
+            collection_bytes,
+        }))
     }
 
     /// The stream record and the TTL index entry of a write.
@@ -450,6 +491,8 @@ pub struct WriteOutput {
     pub capacity_units: f64,
     /// What each affected index cost.
     pub index_units: Vec<IndexUnits>,
+    /// The item collection the write reached, in a table with local secondary indexes.
+    pub item_collection: Option<ItemCollectionMetrics>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -507,6 +550,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     sequence: Arc<AtomicU64>,
     idempotency: batch::Idempotency,
+    /// How large an item collection may grow (10 GB unless tests lower it).
+    item_collection_bytes_max: AtomicU64,
     pub region: String,
     pub account: String,
 }
@@ -573,6 +618,7 @@ impl Engine {
             clock,
             sequence,
             idempotency: batch::Idempotency::default(),
+            item_collection_bytes_max: AtomicU64::new(collections::limit_from_environment()),
             region: region.to_string(),
             account: account.to_string(),
         })
@@ -582,7 +628,20 @@ impl Engine {
         WriteMeta {
             now_ms: self.clock.now_ms(),
             by_service: false,
+            collection_bytes_max: self.item_collection_bytes_max(),
         }
+    }
+
+    /// How large an item collection may grow: [`ITEM_COLLECTION_BYTES_MAX`], or what
+    /// [`ITEM_COLLECTION_LIMIT_ENV`] or [`Engine::set_item_collection_bytes_max`] made it.
+    pub fn item_collection_bytes_max(&self) -> u64 {
+        self.item_collection_bytes_max.load(Ordering::Relaxed)
+    }
+
+    /// Lowers (or raises) the item collection limit, so tests can reach it; writes queued after
+    /// the call are held to it.
+    pub fn set_item_collection_bytes_max(&self, bytes: u64) {
+        self.item_collection_bytes_max.store(bytes, Ordering::Relaxed);
     }
 
     pub fn table_arn(&self, name: &str) -> String {
@@ -769,6 +828,7 @@ impl Engine {
         // The table's streams go with it, the previous ones too.
         let streams: Vec<String> = table.definition.streams().map(|s| stream_space(s.id)).collect();
         let ttl = ttl_space(id);
+        let collections = table.collections_space();
         // Leave the catalog first so no new write job targets the table; jobs already queued
         // check the catalog again on the writer and find it gone.
         self.catalog_mut().remove(name);
@@ -783,6 +843,7 @@ impl Engine {
                 txn.drop_space(stream)?;
             }
             txn.drop_space(&ttl)?;
+            txn.drop_space(&collections)?;
             txn.drop_space(&space)
         })
         .await?;
@@ -1018,7 +1079,10 @@ impl Engine {
                 Ok(old) => old,
                 Err(error) => return Ok(Err(error)),
             };
-            let index_units = table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded), meta)?;
+            let stored = match table.store_item(txn, &key, old.as_ref(), Some(&item), Some(&encoded), meta)? {
+                Ok(stored) => stored,
+                Err(error) => return Ok(Err(error)),
+            };
             let old_size = old.as_ref().map(item_size_bytes);
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let attributes = if return_values == ReturnValues::AllOld {
@@ -1029,7 +1093,8 @@ impl Engine {
             Ok(Ok(WriteOutput {
                 attributes,
                 capacity_units: units,
-                index_units,
+                item_collection: table.collection_metrics(&item, &stored),
+                index_units: stored.index_units,
             }))
         })
         .await?
@@ -1104,7 +1169,10 @@ impl Engine {
             if let Err(error) = table.check_indexes(&new) {
                 return Ok(Err(error));
             }
-            let index_units = table.store_item(txn, &key, old.as_ref(), Some(&new), None, meta)?;
+            let stored = match table.store_item(txn, &key, old.as_ref(), Some(&new), None, meta)? {
+                Ok(stored) => stored,
+                Err(error) => return Ok(Err(error)),
+            };
             let old_size = old.as_ref().map(item_size_bytes);
             let units = write_units(old_size.unwrap_or(0).max(new_size));
             let updated_paths = || update.as_ref().map(Update::updated_paths).unwrap_or_default();
@@ -1119,7 +1187,8 @@ impl Engine {
             Ok(Ok(WriteOutput {
                 attributes,
                 capacity_units: units,
-                index_units,
+                item_collection: table.collection_metrics(&key_item, &stored),
+                index_units: stored.index_units,
             }))
         })
         .await?
@@ -1139,6 +1208,7 @@ impl Engine {
         let table = self.table(&input.table_name)?;
         let key = table.definition.key_schema.key_of(&input.key)?;
         let engine = Arc::clone(self);
+        let key_item = input.key;
         let return_values = input.return_values;
         let return_old = input.return_old_on_condition_failure;
         let meta = self.meta();
@@ -1148,7 +1218,10 @@ impl Engine {
                 Err(error) => return Ok(Err(error)),
             };
             let old_size = old.as_ref().map(item_size_bytes);
-            let index_units = table.store_item(txn, &key, old.as_ref(), None, None, meta)?;
+            let stored = match table.store_item(txn, &key, old.as_ref(), None, None, meta)? {
+                Ok(stored) => stored,
+                Err(error) => return Ok(Err(error)),
+            };
             let attributes = if return_values == ReturnValues::AllOld {
                 old
             } else {
@@ -1157,7 +1230,8 @@ impl Engine {
             Ok(Ok(WriteOutput {
                 attributes,
                 capacity_units: write_units(old_size.unwrap_or(0)),
-                index_units,
+                item_collection: table.collection_metrics(&key_item, &stored),
+                index_units: stored.index_units,
             }))
         })
         .await?

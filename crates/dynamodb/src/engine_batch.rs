@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use stratus_storage::write;
 
+use super::collections::{CollectionCheck, CollectionsPerTable, record_collection};
 use super::{Engine, Expressions, Table, load, parse_condition_opt, parse_projection_opt, read_units, write_units};
-use crate::error::{CancellationReason, Error};
+use crate::error::{CancellationReason, Error, ITEM_COLLECTION_SIZE_EXCEEDED};
 use crate::expr::{self, Condition, ConditionKind, ExpressionContext, Update};
 use crate::value::{ITEM_BYTES_MAX, Item, item_size_bytes};
 
@@ -87,8 +88,16 @@ pub struct TransactGetItem {
 /// Capacity consumed per table.
 pub type Capacity = Vec<(String, f64)>;
 
-/// A remembered transaction: its request digest, when it ran, what it consumed.
-type Remembered = (u64, i64, Capacity);
+/// What BatchWriteItem and TransactWriteItems report: capacity per table and the item
+/// collections they reached (tables with local secondary indexes only).
+#[derive(Clone, Debug, Default)]
+pub struct MultiWriteOutput {
+    pub capacity: Capacity,
+    pub item_collections: CollectionsPerTable,
+}
+
+/// A remembered transaction: its request digest, when it ran, what it reported.
+type Remembered = (u64, i64, MultiWriteOutput);
 
 /// Remembers recent transactions by ClientRequestToken.
 #[derive(Default)]
@@ -97,13 +106,13 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    fn check(&self, token: &str, fingerprint: u64, now_ms: i64) -> Result<Option<Vec<(String, f64)>>, Error> {
+    fn check(&self, token: &str, fingerprint: u64, now_ms: i64) -> Result<Option<MultiWriteOutput>, Error> {
         let Ok(mut tokens) = self.tokens.lock() else {
             return Ok(None);
         };
         tokens.retain(|_, (_, at, _)| now_ms - *at < IDEMPOTENCY_WINDOW_MS);
         match tokens.get(token) {
-            Some((seen, _, capacity)) if *seen == fingerprint => Ok(Some(capacity.clone())),
+            Some((seen, _, output)) if *seen == fingerprint => Ok(Some(output.clone())),
             Some(_) => Err(Error::IdempotentParameterMismatch(
                 "The request uses the same client token as a previous, but non-identical request.".to_string(),
             )),
@@ -111,9 +120,9 @@ impl Idempotency {
         }
     }
 
-    fn remember(&self, token: &str, fingerprint: u64, now_ms: i64, capacity: &[(String, f64)]) {
+    fn remember(&self, token: &str, fingerprint: u64, now_ms: i64, output: &MultiWriteOutput) {
         if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.insert(token.to_string(), (fingerprint, now_ms, capacity.to_vec()));
+            tokens.insert(token.to_string(), (fingerprint, now_ms, output.clone()));
         }
     }
 }
@@ -122,6 +131,8 @@ impl Idempotency {
 struct Prepared {
     table: Arc<Table>,
     key: Vec<u8>,
+    /// `ItemCollectionKey` of the item written.
+    collection_key: Item,
     action: PreparedAction,
     condition: Option<Condition>,
     return_old: bool,
@@ -157,55 +168,85 @@ impl Engine {
     pub async fn batch_write_item(
         self: &Arc<Self>,
         requests: Vec<(String, Vec<WriteRequest>)>,
-    ) -> Result<Vec<(String, f64)>, Error> {
-        // Per table: (storage key, the item to put or None to delete).
-        type Writes = Vec<(Vec<u8>, Option<Item>)>;
+    ) -> Result<MultiWriteOutput, Error> {
+        // Per table: (storage key, the item to put or None to delete, the item or key written).
+        type Writes = Vec<(Vec<u8>, Option<Item>, Item)>;
         let mut work: Vec<(Arc<Table>, Writes)> = Vec::new();
         for (table_name, table_requests) in requests {
             let table = self.table(&table_name)?;
             let mut seen = HashSet::new();
             let mut writes = Vec::with_capacity(table_requests.len());
             for request in table_requests {
-                let (key, item) = match request {
+                let (key, item, written) = match request {
                     WriteRequest::Put(item) => {
                         let key = table.definition.key_schema.item_key(&item).map_err(batch_key_error)?;
                         if item_size_bytes(&item) > ITEM_BYTES_MAX {
                             return Err(Error::validation("Item size has exceeded the maximum allowed size"));
                         }
                         table.check_indexes(&item)?;
-                        (key, Some(item))
+                        let written = table.collection_key(&item);
+                        (key, Some(item), written)
                     }
-                    WriteRequest::Delete(key) => (table.definition.key_schema.key_of(&key)?, None),
+                    WriteRequest::Delete(key) => {
+                        let storage = table.definition.key_schema.key_of(&key)?;
+                        (storage, None, table.collection_key(&key))
+                    }
                 };
                 if !seen.insert(key.clone()) {
                     return Err(Error::validation("Provided list of item keys contains duplicates"));
                 }
-                writes.push((key, item));
+                writes.push((key, item, written));
             }
             work.push((table, writes));
         }
         let engine = Arc::clone(self);
         let meta = self.meta();
         write(&self.store, move |txn| {
-            let mut capacity = Vec::new();
+            // Every table checked, every old item read and every item collection checked
+            // before anything is written: the batch fails whole (a job cannot take back its
+            // writes).
+            let mut olds = Vec::new();
+            let mut collections = CollectionCheck::default();
             for (table, writes) in &work {
                 if !engine.still_current(table) {
                     return Ok(Err(Error::table_not_found()));
                 }
-                for (key, item) in writes {
+                for (key, item, _) in writes {
                     let old = match load(txn, &table.space, key)? {
                         Ok(old) => old,
                         Err(error) => return Ok(Err(error)),
                     };
-                    table.store_item(txn, key, old.as_ref(), item.as_ref(), None, meta)?;
+                    if !collections.admit(txn, table, key, old.as_ref(), item.as_ref(), meta.collection_bytes_max)? {
+                        return Ok(Err(Error::ItemCollectionSizeLimitExceeded));
+                    }
+                    olds.push(old);
+                }
+            }
+            let mut olds = olds.into_iter();
+            let mut output = MultiWriteOutput::default();
+            for (table, writes) in &work {
+                for (key, item, written) in writes {
+                    let old = olds.next().flatten();
+                    let stored = match table.store_item(txn, key, old.as_ref(), item.as_ref(), None, meta)? {
+                        Ok(stored) => stored,
+                        Err(error) => return Ok(Err(error)),
+                    };
                     let size = old
                         .as_ref()
                         .map_or(0, item_size_bytes)
                         .max(item.as_ref().map_or(0, item_size_bytes));
-                    add_units(&mut capacity, &table.definition.name, write_units(size));
+                    add_units(&mut output.capacity, &table.definition.name, write_units(size));
+                    if let Some(bytes) = stored.collection_bytes {
+                        record_collection(
+                            &mut output.item_collections,
+                            &table.definition.name,
+                            written.clone(),
+                            bytes,
+                        );
+                    }
                 }
             }
-            Ok(Ok(capacity))
+            Ok(Ok(output))
         })
         .await?
     }
@@ -283,12 +324,12 @@ impl Engine {
         items: Vec<TransactWriteItem>,
         token: Option<String>,
         fingerprint: u64,
-    ) -> Result<Vec<(String, f64)>, Error> {
+    ) -> Result<MultiWriteOutput, Error> {
         let now = self.clock.now_ms();
         if let Some(token) = &token
-            && let Some(capacity) = self.idempotency.check(token, fingerprint, now)?
+            && let Some(output) = self.idempotency.check(token, fingerprint, now)?
         {
-            return Ok(capacity);
+            return Ok(output);
         }
         let mut prepared = Vec::with_capacity(items.len());
         let mut seen: HashSet<(String, Vec<u8>)> = HashSet::new();
@@ -309,7 +350,7 @@ impl Engine {
             context.check_unused()?;
             let table = self.table(&item.table_name)?;
             let schema = &table.definition.key_schema;
-            let (key, action) = match item.action {
+            let (key, collection_key, action) = match item.action {
                 TransactAction::Put { item: new } => {
                     let key = schema.item_key(&new)?;
                     let size = item_size_bytes(&new);
@@ -318,7 +359,7 @@ impl Engine {
                     }
                     table.check_indexes(&new)?;
                     written_bytes += size;
-                    (key, PreparedAction::Put(new))
+                    (key, table.collection_key(&new), PreparedAction::Put(new))
                 }
                 TransactAction::Update { key, .. } => {
                     let storage = schema.key_of(&key)?;
@@ -327,10 +368,19 @@ impl Engine {
                     };
                     let names: Vec<&str> = schema.attributes().map(|a| a.name.as_str()).collect();
                     update.check_key_attributes(&names)?;
-                    (storage, PreparedAction::Update { update, key_item: key })
+                    let collection_key = table.collection_key(&key);
+                    (
+                        storage,
+                        collection_key,
+                        PreparedAction::Update { update, key_item: key },
+                    )
                 }
-                TransactAction::Delete { key } => (schema.key_of(&key)?, PreparedAction::Delete),
-                TransactAction::ConditionCheck { key } => (schema.key_of(&key)?, PreparedAction::Check),
+                TransactAction::Delete { key } => {
+                    (schema.key_of(&key)?, table.collection_key(&key), PreparedAction::Delete)
+                }
+                TransactAction::ConditionCheck { key } => {
+                    (schema.key_of(&key)?, table.collection_key(&key), PreparedAction::Check)
+                }
             };
             if !seen.insert((table.definition.name.clone(), key.clone())) {
                 return Err(Error::validation(
@@ -340,6 +390,7 @@ impl Engine {
             prepared.push(Prepared {
                 table,
                 key,
+                collection_key,
                 action,
                 condition,
                 return_old: item.return_old_on_condition_failure,
@@ -357,6 +408,7 @@ impl Engine {
             let mut reasons = Vec::with_capacity(prepared.len());
             let mut plans: Vec<(Option<Item>, Option<Item>)> = Vec::with_capacity(prepared.len());
             let mut failed = false;
+            let mut collections = CollectionCheck::default();
             for step in &prepared {
                 if !engine.still_current(&step.table) {
                     return Ok(Err(Error::table_not_found()));
@@ -405,6 +457,26 @@ impl Engine {
                         Some(new)
                     }
                 };
+                let writes = !matches!(step.action, PreparedAction::Check);
+                if writes
+                    && !collections.admit(
+                        txn,
+                        &step.table,
+                        &step.key,
+                        old.as_ref(),
+                        new.as_ref(),
+                        meta.collection_bytes_max,
+                    )?
+                {
+                    failed = true;
+                    reasons.push(CancellationReason {
+                        code: "ItemCollectionSizeLimitExceeded".to_string(),
+                        message: Some(ITEM_COLLECTION_SIZE_EXCEEDED.to_string()),
+                        item: None,
+                    });
+                    plans.push((old, None));
+                    continue;
+                }
                 reasons.push(CancellationReason {
                     code: "None".to_string(),
                     message: None,
@@ -415,21 +487,38 @@ impl Engine {
             if failed {
                 return Ok(Err(Error::TransactionCanceled { reasons }));
             }
-            let mut capacity = Vec::new();
+            let mut output = MultiWriteOutput::default();
             for (step, (old, new)) in prepared.iter().zip(plans.iter()) {
                 let size = old
                     .as_ref()
                     .map_or(0, item_size_bytes)
                     .max(new.as_ref().map_or(0, item_size_bytes));
                 // Transactional writes cost twice their units.
-                add_units(&mut capacity, &step.table.definition.name, 2.0 * write_units(size));
+                add_units(
+                    &mut output.capacity,
+                    &step.table.definition.name,
+                    2.0 * write_units(size),
+                );
                 if matches!(step.action, PreparedAction::Check) {
                     continue;
                 }
-                step.table
-                    .store_item(txn, &step.key, old.as_ref(), new.as_ref(), None, meta)?;
+                let stored = match step
+                    .table
+                    .store_item(txn, &step.key, old.as_ref(), new.as_ref(), None, meta)?
+                {
+                    Ok(stored) => stored,
+                    Err(error) => return Ok(Err(error)),
+                };
+                if let Some(bytes) = stored.collection_bytes {
+                    record_collection(
+                        &mut output.item_collections,
+                        &step.table.definition.name,
+                        step.collection_key.clone(),
+                        bytes,
+                    );
+                }
             }
-            Ok(Ok(capacity))
+            Ok(Ok(output))
         })
         .await??;
         if let Some(token) = &token {

@@ -428,8 +428,8 @@ impl Engine {
             let engine = Arc::clone(self);
             let job_table = Arc::clone(&table);
             let meta = WriteMeta {
-                now_ms: self.clock.now_ms(),
                 by_service: true,
+                ..self.meta()
             };
             let count = write(&self.store, move |txn| {
                 let mut count = 0;
@@ -443,8 +443,8 @@ impl Engine {
                     let Ok(item) = decode_item(&bytes) else { continue };
                     let still_due = stream::expiry_seconds(&item, &ttl.attribute)
                         .is_some_and(|expiry| expiry < now_seconds && expiry >= oldest);
-                    if still_due {
-                        job_table.store_item(txn, key, Some(&item), None, None, meta)?;
+                    // A deletion only shrinks its item collection, so the limit never refuses it.
+                    if still_due && job_table.store_item(txn, key, Some(&item), None, None, meta)?.is_ok() {
                         count += 1;
                     }
                 }

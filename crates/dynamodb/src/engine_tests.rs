@@ -14,7 +14,7 @@ use crate::index::IndexInput;
 use crate::table::{BillingMode, IndexUpdate, StreamInput, StreamViewType};
 
 /// Runs a future to completion on this thread (the in-memory store completes jobs at once).
-fn block_on<F: Future>(future: F) -> F::Output {
+pub(super) fn block_on<F: Future>(future: F) -> F::Output {
     struct Unpark(std::thread::Thread);
     impl Wake for Unpark {
         fn wake(self: Arc<Self>) {
@@ -32,7 +32,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-struct TestClock(AtomicI64);
+pub(super) struct TestClock(pub(super) AtomicI64);
 
 impl Clock for TestClock {
     fn now_ms(&self) -> i64 {
@@ -41,29 +41,29 @@ impl Clock for TestClock {
 }
 
 impl TestClock {
-    fn advance(&self, ms: i64) {
+    pub(super) fn advance(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
 }
 
-const START_MS: i64 = 1_700_000_000_000;
+pub(super) const START_MS: i64 = 1_700_000_000_000;
 
-fn engine_over(store: &Arc<dyn Store>, clock: &Arc<TestClock>) -> Arc<Engine> {
+pub(super) fn engine_over(store: &Arc<dyn Store>, clock: &Arc<TestClock>) -> Arc<Engine> {
     let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
     Arc::new(Engine::open(Arc::clone(store), clock, "us-east-1", "123456789012").expect("open"))
 }
 
-fn new_engine() -> (Arc<Engine>, Arc<dyn Store>, Arc<TestClock>) {
+pub(super) fn new_engine() -> (Arc<Engine>, Arc<dyn Store>, Arc<TestClock>) {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
     (engine_over(&store, &clock), store, clock)
 }
 
-fn s(text: &str) -> AttributeValue {
+pub(super) fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_string())
 }
 
-fn item(pairs: &[(&str, &str)]) -> Item {
+pub(super) fn item(pairs: &[(&str, &str)]) -> Item {
     pairs.iter().map(|(name, value)| (name.to_string(), s(value))).collect()
 }
 

@@ -4,6 +4,10 @@ use std::fmt;
 
 use crate::value::Item;
 
+/// The message of `ItemCollectionSizeLimitExceededException`, and of the cancellation reason
+/// `ItemCollectionSizeLimitExceeded`, as the API reference gives them.
+pub const ITEM_COLLECTION_SIZE_EXCEEDED: &str = "Collection size exceeded.";
+
 /// A failed DynamoDB operation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Error {
@@ -30,6 +34,10 @@ pub enum Error {
     IdempotentParameterMismatch(String),
     /// `TableNotFoundException` (the backup operations' own "not found").
     TableNotFound(String),
+    /// `ItemCollectionSizeLimitExceededException`: a write would grow an item collection (the
+    /// items of one partition of a table with local secondary indexes, and their entries in
+    /// those indexes) past 10 GB.
+    ItemCollectionSizeLimitExceeded,
     /// `InternalServerError`: a storage failure. The detail is logged, never sent.
     Internal(String),
 }
@@ -72,6 +80,7 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TableNotFound(_) => "TableNotFoundException",
+            Error::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceededException",
             Error::Internal(_) => "InternalServerError",
         }
     }
@@ -92,6 +101,7 @@ impl Error {
             }
             Error::ConditionalCheckFailed { .. } => "The conditional request failed",
             Error::DuplicateItem => "Duplicate primary key exists in table",
+            Error::ItemCollectionSizeLimitExceeded => ITEM_COLLECTION_SIZE_EXCEEDED,
             Error::Internal(_) => "Internal server error",
         }
     }

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::expr::{KeyCondition, SortKeyCondition};
 use crate::key::{self, KeyAttribute, KeySchema, ScalarType};
 use crate::table::Throughput;
-use crate::value::{AttributeValue, Item};
+use crate::value::{AttributeValue, Item, item_size_bytes};
 
 /// A range of storage keys: start and end bounds.
 pub type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
@@ -176,6 +176,23 @@ impl IndexDefinition {
                 })
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
+        }
+    }
+
+    /// The size of an item's entry, as DynamoDB counts item sizes: what [`Self::project`] keeps,
+    /// measured without copying it.
+    pub fn projected_size_bytes(&self, item: &Item, table: &KeySchema) -> usize {
+        match &self.projection {
+            Projection::All => item_size_bytes(item),
+            projection => item
+                .iter()
+                .filter(|(name, _)| {
+                    table.is_key_attribute(name)
+                        || self.key_schema.is_key_attribute(name)
+                        || matches!(projection, Projection::Include(names) if names.contains(name))
+                })
+                .map(|(name, value)| name.len() + value.size_bytes())
+                .sum(),
         }
     }
 

@@ -201,6 +201,16 @@ pub fn partition_prefix(hash: &AttributeValue) -> Option<Vec<u8>> {
     Some(key)
 }
 
+/// The partition prefix a storage key starts with (`hash32 ‖ len32 ‖ partition`): the part every
+/// item of one partition shares.
+pub fn partition_of(storage_key: &[u8]) -> &[u8] {
+    let length = storage_key
+        .get(4..8)
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes).ok())
+        .map_or(0, |bytes| u32::from_be_bytes(bytes) as usize);
+    &storage_key[..(8 + length).min(storage_key.len())]
+}
+
 /// FNV-1a over the encoded partition value. Stored on disk: never change it.
 pub fn partition_hash(encoded: &[u8]) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;

@@ -1002,7 +1002,7 @@ impl Engine {
             }
             writes.push(write.1);
         }
-        let capacity = self
+        let output = self
             .transact_write_items(writes, token, fingerprint)
             .await
             .map_err(|error| match error {
@@ -1021,7 +1021,10 @@ impl Engine {
                 }
                 other => other,
             })?;
-        Ok(TransactionOutput { items: None, capacity })
+        Ok(TransactionOutput {
+            items: None,
+            capacity: output.capacity,
+        })
     }
 
     /// One write of a transaction; `true` when it is an INSERT.

@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use stratus_dynamodb::engine::{
-    DeleteItemInput, Expressions, GetItemInput, PageOutput, PutItemInput, QueryInput, ReturnValues, ScanInput, Select,
-    TableDescription, UpdateItemInput,
+    DeleteItemInput, Expressions, GetItemInput, ItemCollectionMetrics, PageOutput, PutItemInput, QueryInput,
+    ReturnValues, ScanInput, Select, TableDescription, UpdateItemInput, WriteOutput,
 };
 use stratus_dynamodb::key::KeySchema;
 use stratus_dynamodb::table::{Billing, BillingMode, CreateTableInput, Throughput, UpdateTableInput};
@@ -220,6 +220,10 @@ impl From<Error> for ApiError {
             Error::TableNotFound(message) => {
                 ApiError::new("com.amazonaws.dynamodb.v20120810#TableNotFoundException", message)
             }
+            Error::ItemCollectionSizeLimitExceeded => ApiError::new(
+                "com.amazonaws.dynamodb.v20120810#ItemCollectionSizeLimitExceededException",
+                stratus_dynamodb::error::ITEM_COLLECTION_SIZE_EXCEEDED,
+            ),
             Error::IdempotentParameterMismatch(message) => ApiError::new(
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
                 message,
@@ -775,7 +779,16 @@ fn consumed_page(mode: Option<&str>, table: &str, output: &PageOutput) -> Option
     }
 }
 
-/// The reply of an item operation: `Attributes` or `Item`, and `ConsumedCapacity`.
+/// One `ItemCollectionMetrics` entry.
+pub(crate) fn collection_metrics_json(metrics: &ItemCollectionMetrics) -> Value {
+    json!({
+        "ItemCollectionKey": serde_json::to_value(ItemOut(&metrics.key)).unwrap_or(Value::Null),
+        "SizeEstimateRangeGB": metrics.size_estimate_range_gb(),
+    })
+}
+
+/// The reply of an item operation: `Attributes` or `Item`, `ConsumedCapacity` and
+/// `ItemCollectionMetrics`.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ItemReply<'a> {
@@ -785,13 +798,23 @@ struct ItemReply<'a> {
     item: Option<ItemOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumed_capacity: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_collection_metrics: Option<Value>,
 }
 
-fn write_reply(attributes: Option<&stratus_dynamodb::value::Item>, capacity: Option<Value>) -> Reply {
+/// The reply of PutItem, UpdateItem and DeleteItem. `ItemCollectionMetrics` comes only when
+/// asked for (`SIZE`) and only for tables with local secondary indexes.
+fn write_reply(output: &WriteOutput, capacity: Option<Value>, return_item_collection_metrics: Option<&str>) -> Reply {
+    let metrics = output
+        .item_collection
+        .as_ref()
+        .filter(|_| return_item_collection_metrics == Some("SIZE"))
+        .map(collection_metrics_json);
     to_json(&ItemReply {
-        attributes: attributes.map(ItemOut),
+        attributes: output.attributes.as_ref().map(ItemOut),
         item: None,
         consumed_capacity: capacity,
+        item_collection_metrics: metrics,
     })
 }
 
@@ -860,13 +883,14 @@ async fn put_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
         })
         .await?;
     write_reply(
-        output.attributes.as_ref(),
+        &output,
         consumed_with_indexes(
             input.return_consumed_capacity.as_deref(),
             &table_name,
             output.capacity_units,
             &output.index_units,
         ),
+        input.return_item_collection_metrics.as_deref(),
     )
 }
 
@@ -922,6 +946,7 @@ fn get_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
         attributes: None,
         item: output.item.as_ref().map(ItemOut),
         consumed_capacity: capacity,
+        item_collection_metrics: None,
     })
 }
 
@@ -983,13 +1008,14 @@ async fn update_item(engine: &Arc<Engine>, input: ItemRequestIn) -> Reply {
             other => other,
         })?;
     write_reply(
-        output.attributes.as_ref(),
+        &output,
         consumed_with_indexes(
             input.return_consumed_capacity.as_deref(),
             &table_name,
             output.capacity_units,
             &output.index_units,
         ),
+        input.return_item_collection_metrics.as_deref(),
     )
 }
 
@@ -1013,13 +1039,14 @@ async fn delete_item(engine: &Arc<Engine>, mut input: ItemRequestIn) -> Reply {
         })
         .await?;
     write_reply(
-        output.attributes.as_ref(),
+        &output,
         consumed_with_indexes(
             input.return_consumed_capacity.as_deref(),
             &table_name,
             output.capacity_units,
             &output.index_units,
         ),
+        input.return_item_collection_metrics.as_deref(),
     )
 }
 

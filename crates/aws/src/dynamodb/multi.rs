@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use stratus_dynamodb::Engine;
 use stratus_dynamodb::engine::{
-    BatchGetRequest, Expressions, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest,
+    BatchGetRequest, CollectionsPerTable, Expressions, TransactAction, TransactGetItem, TransactWriteItem, WriteRequest,
 };
 
 use super::validate::Constraints;
 use super::wire::{ItemOut, WireItem, item_from_wire};
-use super::{ApiError, Reply, check, expressions, parse, to_json};
+use super::{ApiError, Reply, check, collection_metrics_json, expressions, parse, to_json};
 
 fn item(item: Option<WireItem>) -> Result<stratus_dynamodb::value::Item, ApiError> {
     item_from_wire(item.unwrap_or_default()).map_err(ApiError::validation)
@@ -38,6 +38,23 @@ fn capacity_json(mode: Option<&str>, capacity: &[(String, f64)]) -> Option<Value
 }
 
 const RETURN_CONSUMED: &[&str] = &["INDEXES", "TOTAL", "NONE"];
+
+/// `ItemCollectionMetrics` of BatchWriteItem and TransactWriteItems: per table, the item
+/// collections written, when asked for (`SIZE`) and when a table with local secondary indexes
+/// was written.
+fn collections_json(mode: Option<&str>, collections: &CollectionsPerTable) -> Option<Value> {
+    if mode != Some("SIZE") || collections.is_empty() {
+        return None;
+    }
+    let tables: Map<String, Value> = collections
+        .iter()
+        .map(|(table, entries)| {
+            let entries = entries.iter().map(collection_metrics_json).collect();
+            (table.clone(), Value::Array(entries))
+        })
+        .collect();
+    Some(Value::Object(tables))
+}
 
 // ----- BatchWriteItem -----
 
@@ -124,10 +141,16 @@ pub async fn batch_write_item(engine: &Arc<Engine>, input: BatchWriteIn) -> Repl
         }
         requests.push((table, writes));
     }
-    let capacity = engine.batch_write_item(requests).await?;
+    let output = engine.batch_write_item(requests).await?;
     let mut out = json!({"UnprocessedItems": {}});
-    if let Some(consumed) = capacity_json(input.return_consumed_capacity.as_deref(), &capacity) {
+    if let Some(consumed) = capacity_json(input.return_consumed_capacity.as_deref(), &output.capacity) {
         out["ConsumedCapacity"] = consumed;
+    }
+    if let Some(metrics) = collections_json(
+        input.return_item_collection_metrics.as_deref(),
+        &output.item_collections,
+    ) {
+        out["ItemCollectionMetrics"] = metrics;
     }
     to_json(&out)
 }
@@ -404,12 +427,18 @@ pub async fn transact_write_items(engine: &Arc<Engine>, body: &[u8]) -> Reply {
     if let Some(object) = without_token.as_object_mut() {
         object.remove("ClientRequestToken");
     }
-    let capacity = engine
+    let output = engine
         .transact_write_items(items, input.client_request_token.clone(), fingerprint(&without_token))
         .await?;
     let mut out = json!({});
-    if let Some(consumed) = capacity_json(input.return_consumed_capacity.as_deref(), &capacity) {
+    if let Some(consumed) = capacity_json(input.return_consumed_capacity.as_deref(), &output.capacity) {
         out["ConsumedCapacity"] = consumed;
+    }
+    if let Some(metrics) = collections_json(
+        input.return_item_collection_metrics.as_deref(),
+        &output.item_collections,
+    ) {
+        out["ItemCollectionMetrics"] = metrics;
     }
     to_json(&out)
 }

@@ -143,6 +143,7 @@ fn batch_error_code(error: &Error) -> &'static str {
         Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailed",
         Error::DuplicateItem => "DuplicateItem",
         Error::LimitExceeded(_) => "RequestLimitExceeded",
+        Error::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceeded",
         Error::Internal(_) => "InternalServerError",
     }
 }
