@@ -341,7 +341,8 @@ def test_describe_table_shows_index_status_sizes_and_counts(ddb, indexed):
 
 def test_update_table_creates_gsi_with_backfill_then_deletes_it(ddb, tables):
     table = tables(KeySchema=key_schema("pk"), AttributeDefinitions=attribute_definitions(pk="S"))
-    before = 3000
+    # Enough items that the build outlasts a few DescribeTable round trips even on a fast machine.
+    before = 10000
     for start in range(0, before, 25):
         ddb.batch_write_item(RequestItems={table: [
             {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}, "grp": {"S": f"g{n % 7}"}, "v": {"N": str(n)}}}}
@@ -372,6 +373,11 @@ def test_update_table_creates_gsi_with_backfill_then_deletes_it(ddb, tables):
     response = ddb.update_table(
         TableName=table, AttributeDefinitions=attribute_definitions(grp="S"),
         GlobalSecondaryIndexUpdates=[{"Create": index("byGrp", "grp", None, "INCLUDE", ["v"])}])
+    refusals = []
+    try:
+        _query(ddb, table, "byGrp", "grp", "g1")
+    except ClientError as error:
+        refusals.append(code_and_message(error))
     thread = threading.Thread(target=writer)
     thread.start()
     described = response["TableDescription"]
@@ -380,7 +386,6 @@ def test_update_table_creates_gsi_with_backfill_then_deletes_it(ddb, tables):
     assert (created["IndexName"], created["IndexStatus"], created["Backfilling"]) == ("byGrp", "CREATING", True)
     assert {"AttributeName": "grp", "AttributeType": "S"} in described["AttributeDefinitions"]
     statuses = []
-    refusals = []
     deadline = time.monotonic() + 20
     while True:
         gsi = ddb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"][0]

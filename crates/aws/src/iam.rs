@@ -57,6 +57,8 @@ pub struct Iam {
     /// Signing keys derived before, by access key: (date, region, service, key). Deriving one
     /// takes four HMACs; a key's scope changes once a day.
     signing_keys: RwLock<HashMap<String, SigningKey>>,
+    /// Seconds added to the system clock for signature times (a testing aid).
+    clock_offset: i64,
 }
 
 struct SigningKey {
@@ -91,7 +93,15 @@ impl Iam {
             region: region.to_string(),
             audit,
             signing_keys: RwLock::new(HashMap::new()),
+            clock_offset: 0,
         }
+    }
+
+    /// Checks signature times against a clock shifted by `seconds` (the binary sets it from
+    /// `STRATUS_CLOCK_OFFSET_SECONDS`: a testing aid for replaying a captured request "later").
+    pub fn with_clock_offset(mut self, seconds: i64) -> Iam {
+        self.clock_offset = seconds;
+        self
     }
 
     pub fn region(&self) -> &str {
@@ -109,7 +119,7 @@ impl Iam {
             return Ok(None);
         }
         let signature = sigv4::parse(parts, service)?;
-        sigv4::check_time(&signature, now_seconds())?;
+        sigv4::check_time(&signature, now_seconds() + self.clock_offset)?;
         let (secret, principal) = self.credentials.authenticate(&signature)?;
         let key = self.signing_key(&signature, &secret);
         sigv4::verify_with_key(parts, &signature, &key)?;
@@ -216,21 +226,11 @@ impl Iam {
     }
 }
 
-/// The clock signatures are checked against: the system's, shifted by
-/// `STRATUS_CLOCK_OFFSET_SECONDS` when set (a testing aid: replaying a captured request "later").
 fn now_seconds() -> i64 {
-    static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    let offset = *OFFSET.get_or_init(|| {
-        std::env::var("STRATUS_CLOCK_OFFSET_SECONDS")
-            .ok()
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .unwrap_or(0)
-    });
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-        + offset
 }
 
 /// `2026-12-03T08:00:00Z`, as `aws:CurrentTime` is given.

@@ -618,7 +618,7 @@ impl Engine {
             clock,
             sequence,
             idempotency: batch::Idempotency::default(),
-            item_collection_bytes_max: AtomicU64::new(collections::limit_from_environment()),
+            item_collection_bytes_max: AtomicU64::new(ITEM_COLLECTION_BYTES_MAX),
             region: region.to_string(),
             account: account.to_string(),
         })
@@ -633,7 +633,8 @@ impl Engine {
     }
 
     /// How large an item collection may grow: [`ITEM_COLLECTION_BYTES_MAX`], or what
-    /// [`ITEM_COLLECTION_LIMIT_ENV`] or [`Engine::set_item_collection_bytes_max`] made it.
+    /// [`Engine::set_item_collection_bytes_max`] made it (the binary applies
+    /// [`ITEM_COLLECTION_LIMIT_ENV`]).
     pub fn item_collection_bytes_max(&self) -> u64 {
         self.item_collection_bytes_max.load(Ordering::Relaxed)
     }

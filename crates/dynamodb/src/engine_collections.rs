@@ -30,19 +30,11 @@ use crate::value::{Item, item_size_bytes};
 pub const ITEM_COLLECTION_BYTES_MAX: u64 = 10 * GIB;
 
 /// Overrides [`ITEM_COLLECTION_BYTES_MAX`] when set to a number of bytes, so tests can reach the
-/// limit without writing 10 GB. Read by `Engine::open`.
+/// limit without writing 10 GB. Read by the binary, which sets it with
+/// `Engine::set_item_collection_bytes_max`.
 pub const ITEM_COLLECTION_LIMIT_ENV: &str = "STRATUS_ITEM_COLLECTION_LIMIT_BYTES";
 
 const GIB: u64 = 1024 * 1024 * 1024;
-
-/// The limit `Engine::open` starts with: [`ITEM_COLLECTION_LIMIT_ENV`] when it holds a number,
-/// else 10 GB.
-pub(super) fn limit_from_environment() -> u64 {
-    std::env::var(ITEM_COLLECTION_LIMIT_ENV)
-        .ok()
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .unwrap_or(ITEM_COLLECTION_BYTES_MAX)
-}
 
 fn collections_space(table_id: u64) -> String {
     format!("collections/{table_id}")

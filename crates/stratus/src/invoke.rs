@@ -233,6 +233,7 @@ async fn standalone(args: &InvokeArgs, app: &App, function: &str, event: Bytes) 
         Engine::open(Arc::clone(&store), Arc::new(SystemClock), &args.region, ACCOUNT_ID)
             .map_err(|e| anyhow::anyhow!("cannot load the DynamoDB catalog: {e}"))?,
     );
+    crate::apply_engine_environment(&engine);
     stratus_aws::start_background(&engine, stratus_aws::BackgroundOptions::default());
     for note in app::create_tables(app, &engine).await? {
         eprintln!("stratus: note: {note}");

@@ -222,6 +222,7 @@ fn start(args: StartArgs) -> Result<()> {
             Engine::open(Arc::clone(&store), Arc::new(SystemClock), &args.region, ACCOUNT_ID)
                 .map_err(|e| anyhow::anyhow!("cannot load the DynamoDB catalog: {e}"))?,
         );
+        apply_engine_environment(&engine);
         let seconds = |value: f64, default: f64| {
             Duration::from_secs_f64(if value.is_finite() && value >= 0.0 {
                 value.min(86_400.0)
@@ -434,6 +435,17 @@ fn start(args: StartArgs) -> Result<()> {
     })
 }
 
+/// Testing aids read from the environment: `STRATUS_ITEM_COLLECTION_LIMIT_BYTES` lowers the
+/// 10 GB item-collection limit of tables with local indexes.
+pub fn apply_engine_environment(engine: &Engine) {
+    if let Some(bytes) = std::env::var(stratus_dynamodb::engine::ITEM_COLLECTION_LIMIT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        engine.set_item_collection_bytes_max(bytes);
+    }
+}
+
 /// IAM for an app: the administrator key, each function's role policies, and the issuer that
 /// mints function credentials. Audit findings are printed on stderr.
 pub fn build_iam(
@@ -470,7 +482,12 @@ pub fn build_iam(
         };
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     });
-    let iam = Arc::new(Iam::new(mode, Arc::clone(&keys), region, audit));
+    // A testing aid: check signature times against a shifted clock.
+    let clock_offset = std::env::var("STRATUS_CLOCK_OFFSET_SECONDS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let iam = Arc::new(Iam::new(mode, Arc::clone(&keys), region, audit).with_clock_offset(clock_offset));
     let issuer: Arc<dyn CredentialIssuer> = Arc::new(credentials::FunctionCredentials::new(keys, policies));
     (iam, issuer, notes)
 }
