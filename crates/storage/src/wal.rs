@@ -228,20 +228,38 @@ impl Wal {
 
 /// CRC-32 (IEEE), table-free: records are small and this keeps the crate dependency-light.
 pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xedb8_8320 & mask);
-        }
-    }
-    !crc
+    // CRC-32 (IEEE, reflected 0xEDB88320), table-driven or with the CPU's instructions: the
+    // log's checksums were always this CRC, so logs written before stay readable.
+    crc32fast::hash(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bit-by-bit CRC the log used first: every checksum must stay the same.
+    fn bitwise_crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                let mask = (crc & 1).wrapping_neg();
+                crc = (crc >> 1) ^ (0xedb8_8320 & mask);
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn the_checksum_is_crc32_ieee_as_before() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        let sample: Vec<u8> = (0..10_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for length in [0, 1, 7, 64, 1000, 10_000] {
+            assert_eq!(crc32(&sample[..length]), bitwise_crc32(&sample[..length]));
+        }
+    }
 
     #[test]
     fn records_round_trip_and_a_torn_tail_is_ignored() {
