@@ -69,6 +69,7 @@ start() {
     --data-dir "$tmp/data" --iam "$mode" --parameter-overrides "CredsFile=$tmp/creds.json" \
     > "$RESULTS/logs/iam-$name.log" 2>&1 &
   PIDS+=("$!")
+  STARTED_PID="$!"
   "$LOADGEN" wait --endpoint "http://127.0.0.1:$port" --since "$EPOCHREALTIME" --timeout-secs 30 --pid "$!" > /dev/null
   "$LOADGEN" setup --endpoint "http://127.0.0.1:$port" > "$tmp/setup.json"
   STARTED_TMP="$tmp"
@@ -78,8 +79,13 @@ OFF_PORT="$PORT_BASE"
 ENF_PORT="$((PORT_BASE + 1))"
 log "starting stratus --iam off on $OFF_PORT and --iam enforce on $ENF_PORT"
 start off "$OFF_PORT" off
+OFF_PID="$STARTED_PID"
 start enforce "$ENF_PORT" enforce
 ENF_TMP="$STARTED_TMP"
+ENF_PID="$STARTED_PID"
+CLK_TCK="$(getconf CLK_TCK)"
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # The function's minted credentials: one invocation writes them to CREDS_FILE.
 "$LOADGEN" run --endpoint "http://127.0.0.1:$ENF_PORT" --op invoke --function bench-reader \
@@ -93,18 +99,20 @@ ROLE_TOKEN="$(field AWS_SESSION_TOKEN)"
 
 # case TARGET CONNS ROUND
 run_case() {
-  local target="$1" conns="$2" round="$3" port line
+  local target="$1" conns="$2" round="$3" port line pid before after
   local -a env_=()
   case "$target" in
-    off) port="$OFF_PORT" ;;
-    enforce-admin) port="$ENF_PORT" ;;
-    enforce-role) port="$ENF_PORT"
+    off) port="$OFF_PORT"; pid="$OFF_PID" ;;
+    enforce-admin) port="$ENF_PORT"; pid="$ENF_PID" ;;
+    enforce-role) port="$ENF_PORT"; pid="$ENF_PID"
       env_=(LOADGEN_ACCESS_KEY_ID="$ROLE_KEY" LOADGEN_SECRET_ACCESS_KEY="$ROLE_SECRET" LOADGEN_SESSION_TOKEN="$ROLE_TOKEN") ;;
   esac
+  before="$(cpu_ticks "$pid")"
   line="$(env "${env_[@]}" "$LOADGEN" run --endpoint "http://127.0.0.1:$port" --op getitem \
     --connections "$conns" --duration-secs "$BENCH_SECS" --max-requests "$BENCH_MAX_REQUESTS" \
     --label "$target")"
-  echo "{\"target\":\"$target\",\"conns\":$conns,\"round\":$round,\"result\":$line}" >> "$RAW"
+  after="$(cpu_ticks "$pid")"
+  echo "{\"target\":\"$target\",\"conns\":$conns,\"round\":$round,\"server_cpu_s\":$(awk -v a="$after" -v b="$before" -v t="$CLK_TCK" 'BEGIN{printf "%.3f", (a-b)/t}'),\"result\":$line}" >> "$RAW"
   log "$target c=$conns round $round: $line"
 }
 
@@ -135,7 +143,7 @@ for line in open(raw):
 def med(results, key):
     return statistics.median(r[key] for r in results)
 lines = [f"# IAM cost per request (GetItem, {secs} s per case; medians over rounds; the ratio is the median of each round's ratio to `off` in that round)", "",
-         "| caller | conns | req/s | p50 µs | p99 µs | errors | req/s ÷ off |", "|---|---:|---:|---:|---:|---:|---:|"]
+         "| caller | conns | req/s | p50 µs | p99 µs | errors | req/s ÷ off | server CPU µs/request | CPU ÷ off |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 def by_round(target, conns):
     return {r["round"]: r["result"] for r in raw_rows if r["target"] == target and r["conns"] == conns}
 for conns in sorted({c for _, c in rows}):
@@ -148,8 +156,14 @@ for conns in sorted({c for _, c in rows}):
         mine = by_round(target, conns)
         ratios = [mine[k]["rps"] / base[k]["rps"] for k in mine if k in base and base[k]["rps"] > 0]
         ratio = statistics.median(ratios) if ratios else float("nan")
+        cpu = {r["round"]: r["server_cpu_s"] * 1e6 / max(r["result"]["requests"], 1)
+               for r in raw_rows if r["target"] == target and r["conns"] == conns}
+        base_cpu = {r["round"]: r["server_cpu_s"] * 1e6 / max(r["result"]["requests"], 1)
+                    for r in raw_rows if r["target"] == "off" and r["conns"] == conns}
+        cpu_ratios = [cpu[k] / base_cpu[k] for k in cpu if base_cpu.get(k)]
         lines.append(f"| {target} | {conns} | {med(results, 'rps'):,.0f} | {med(results, 'p50_us'):.0f} | "
-                     f"{med(results, 'p99_us'):.0f} | {errors} | {ratio:.3f} |")
+                     f"{med(results, 'p99_us'):.0f} | {errors} | {ratio:.3f} | {statistics.median(cpu.values()):.1f} | "
+                     f"{statistics.median(cpu_ratios) if cpu_ratios else float('nan'):.3f} |")
 if usage:
     for record in usage.get("usage", []):
         lines.append("")
