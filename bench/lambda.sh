@@ -253,7 +253,7 @@ rapid_case python "$WORK/app/py" "$PYTHON" "$ROOT/crates/lambda/runtimes/python/
   "$ROOT/crates/lambda/runtimes/python/bootstrap.py" "$WORK/bootstrap.pyc"
 RAPID_INVOCATIONS=1000 rapid_case python_pyc "$WORK/app/py" "$PYTHON" "$WORK/bootstrap.pyc" \
   AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache"
-rapid_case node "$WORK/app/node" "$NODE" "$ROOT/crates/lambda/runtimes/node/bootstrap.mjs" \
+rapid_case node "$WORK/app/node" "$NODE" "$ROOT/crates/lambda/runtimes/node/bootstrap.cjs" \
   AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x
 
 # ------------------------------------------------------------------ 2. start the servers
@@ -322,7 +322,7 @@ then
   emit "{\"kind\":\"gateway_event\",\"bytes\":${#ev}}"
   RAPID_HANDLER=app.hello rapid_case python_gw "$WORK/app/py" "$PYTHON" "$ROOT/crates/lambda/runtimes/python/bootstrap.py" \
     AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache" -- --event "$ev" --spawns 1
-  RAPID_HANDLER=app.hello rapid_case node_gw "$WORK/app/node" "$NODE" "$ROOT/crates/lambda/runtimes/node/bootstrap.mjs" \
+  RAPID_HANDLER=app.hello rapid_case node_gw "$WORK/app/node" "$NODE" "$ROOT/crates/lambda/runtimes/node/bootstrap.cjs" \
     AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x -- --event "$ev" --spawns 1
 else
   log "could not capture the gateway's event (see $LOGS/rapid.log)"

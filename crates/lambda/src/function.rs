@@ -19,8 +19,6 @@ use crate::instance::{self, Dispatch, Instance, Outcome, SpawnSpec};
 use crate::logs::{LogBook, Report};
 use crate::runtime::{self, Family, Interpreters, Launch};
 
-/// How often a busy instance's memory is checked against its MemorySize.
-const MEMORY_CHECK_INTERVAL: Duration = Duration::from_millis(10);
 /// How long an invocation's caller waits for the function's last output when it asked for the
 /// log (`LogType: Tail`).
 const LOG_SETTLE_MAX: Duration = Duration::from_millis(250);
@@ -496,86 +494,148 @@ impl FunctionState {
             return (completed, false);
         }
 
-        // Init (a new instance) or the pick-up of a warm one.
+        // A new instance first runs its init phase, up to the pick-up (the end of init), and its
+        // handler's deadline and memory checks start then. A warm instance's runtime is waiting
+        // in `next` and takes the invocation at once, so its pick-up is not waited for on its own
+        // (a wake-up less per invocation): it is read when the invocation ends, and the one timer
+        // turns from the pick-up limit into the deadline if it fires first.
         let init_limit = context.options.init_timeout.max(Duration::from_millis(100));
-        enum Phase {
-            Picked(Instant),
-            Ended(EndParts),
-            Gone,
+        let waiting_since = tokio::time::Instant::now();
+        let mut picked_at = None;
+        let timer = tokio::time::sleep(if cold { init_limit } else { init_limit.min(timeout) });
+        tokio::pin!(timer);
+        if cold {
+            enum Phase {
+                Picked(Instant),
+                Ended(EndParts),
+                Gone,
+            }
+            let phase = tokio::select! {
+                biased;
+                at = &mut picked => match at {
+                    Ok(at) => Phase::Picked(at),
+                    Err(_) => Phase::Gone,
+                },
+                outcome = &mut reply => match outcome {
+                    Ok(outcome) => Phase::Ended(EndParts::Outcome(outcome)),
+                    Err(_) => Phase::Gone,
+                },
+                _ = wait_exit(&mut exited) => Phase::Gone,
+                _ = &mut timer => Phase::Ended(EndParts::InitTimeout),
+                _ = wait_stop(&mut stop) => Phase::Ended(EndParts::Stopping),
+            };
+            match phase {
+                Phase::Picked(at) => {
+                    picked_at = Some(at);
+                    timer.as_mut().reset(tokio::time::Instant::from_std(at + timeout));
+                }
+                Phase::Ended(end) => {
+                    return self
+                        .conclude(
+                            context, instance, id, end, cold, None, started, &shared, prepared, call.tail,
+                        )
+                        .await;
+                }
+                Phase::Gone => {
+                    return self
+                        .unpicked(
+                            context, instance, id, cold, started, &shared, prepared, call.tail, &mut reply, &exit_view,
+                        )
+                        .await;
+                }
+            }
         }
-        let phase = tokio::select! {
-            biased;
-            at = &mut picked => match at {
-                Ok(at) => Phase::Picked(at),
-                Err(_) => Phase::Gone,
-            },
-            outcome = &mut reply => match outcome {
-                Ok(outcome) => Phase::Ended(EndParts::Outcome(outcome)),
-                Err(_) => Phase::Gone,
-            },
-            _ = wait_exit(&mut exited) => Phase::Gone,
-            _ = tokio::time::sleep(init_limit) => Phase::Ended(EndParts::InitTimeout),
-            _ = wait_stop(&mut stop) => Phase::Ended(EndParts::Stopping),
-        };
-        let picked_at = match phase {
-            Phase::Picked(at) => at,
-            Phase::Ended(end) => {
-                return self
-                    .conclude(
-                        context, instance, id, end, cold, None, started, &shared, prepared, call.tail,
-                    )
-                    .await;
-            }
-            Phase::Gone => {
-                // The init error arrives on the reply (its sender dropped the pick-up one).
-                let end = match reply.try_recv().ok().or_else(|| shared.take_init_error()) {
-                    Some(outcome) => EndParts::Outcome(outcome),
-                    // A warm instance that died before taking the invocation: try a new one.
-                    None if !cold => return (Completed::gone(id), false),
-                    None => EndParts::Exited(exit_description(&exit_view)),
-                };
-                return self
-                    .conclude(
-                        context, instance, id, end, cold, None, started, &shared, prepared, call.tail,
-                    )
-                    .await;
+        // Memory is checked every 10 ms while the handler runs (over MemorySize: killed).
+        let watch = instance
+            .memory()
+            .cloned()
+            .map(|memory| context.watchdog.watch(memory, instance.pid, self.config.memory_mb));
+        let watched = watch.as_ref().map(|w| Arc::clone(&w.watched));
+        let out_of_memory = async {
+            match &watched {
+                Some(watched) => watched.exceeded().await,
+                None => std::future::pending().await,
             }
         };
-        let init_duration = cold.then(|| picked_at.saturating_duration_since(instance.spawned_at));
-        instance.initialized = true;
-        let deadline = tokio::time::Instant::from_std(picked_at + timeout);
-        let memory_limit_mb = self.config.memory_mb;
-        let pid = instance.memory_pid();
-        let mut memory_check = tokio::time::interval_at(
-            tokio::time::Instant::now() + MEMORY_CHECK_INTERVAL,
-            MEMORY_CHECK_INTERVAL,
-        );
-        let end = loop {
+        tokio::pin!(out_of_memory);
+        enum Ending {
+            Replied(Outcome),
+            ReplyGone,
+            OutOfMemory,
+            Exited,
+            Timeout,
+            InitTimeout,
+            Stopping,
+        }
+        let ending = loop {
             tokio::select! {
                 biased;
                 outcome = &mut reply => break match outcome {
-                    Ok(outcome) => EndParts::Outcome(outcome),
-                    Err(_) => EndParts::Exited(exit_description(&exit_view)),
+                    Ok(outcome) => Ending::Replied(outcome),
+                    Err(_) => Ending::ReplyGone,
                 },
-                _ = wait_exit(&mut exited) => {
-                    // A reply posted just before the exit still counts.
-                    match reply.try_recv() {
-                        Ok(outcome) => break EndParts::Outcome(outcome),
-                        Err(_) => break EndParts::Exited(exit_description(&exit_view)),
+                _ = &mut out_of_memory => break Ending::OutOfMemory,
+                _ = wait_exit(&mut exited) => break Ending::Exited,
+                _ = &mut timer => {
+                    picked_at = picked_at.or_else(|| picked.try_recv().ok());
+                    let now = tokio::time::Instant::now();
+                    match picked_at {
+                        Some(at) => {
+                            let deadline = tokio::time::Instant::from_std(at + timeout);
+                            if now >= deadline {
+                                break Ending::Timeout;
+                            }
+                            timer.as_mut().reset(deadline);
+                        }
+                        None if now >= waiting_since + init_limit => break Ending::InitTimeout,
+                        None => timer.as_mut().reset(waiting_since + init_limit),
                     }
                 }
-                _ = tokio::time::sleep_until(deadline) => break EndParts::Timeout,
-                _ = memory_check.tick() => {
-                    let used = instance::resident_mb(pid).unwrap_or(0);
-                    instance.peak_mb = instance.peak_mb.max(used);
-                    if used > memory_limit_mb {
-                        crate::process::kill_group(pid);
-                        break EndParts::OutOfMemory;
-                    }
-                }
-                _ = wait_stop(&mut stop) => break EndParts::Stopping,
+                _ = wait_stop(&mut stop) => break Ending::Stopping,
             }
         };
+        drop(watch);
+        if let Some(watched) = &watched {
+            instance.peak_mb = instance.peak_mb.max(watched.peak_mb());
+        }
+        let exceeded = watched.as_ref().is_some_and(|w| w.is_exceeded());
+        let Some(picked_at) = picked_at.or_else(|| picked.try_recv().ok()) else {
+            // A warm instance that never took the invocation.
+            let end = match ending {
+                Ending::Replied(outcome) => EndParts::Outcome(outcome),
+                Ending::ReplyGone | Ending::Exited => {
+                    return self
+                        .unpicked(
+                            context, instance, id, cold, started, &shared, prepared, call.tail, &mut reply, &exit_view,
+                        )
+                        .await;
+                }
+                Ending::OutOfMemory => EndParts::OutOfMemory,
+                Ending::Timeout | Ending::InitTimeout => EndParts::InitTimeout,
+                Ending::Stopping => EndParts::Stopping,
+            };
+            return self
+                .conclude(
+                    context, instance, id, end, cold, None, started, &shared, prepared, call.tail,
+                )
+                .await;
+        };
+        let end = match ending {
+            Ending::Replied(outcome) => EndParts::Outcome(outcome),
+            Ending::ReplyGone if exceeded => EndParts::OutOfMemory,
+            Ending::ReplyGone => EndParts::Exited(exit_description(&exit_view)),
+            Ending::OutOfMemory => EndParts::OutOfMemory,
+            // A reply posted just before the exit still counts.
+            Ending::Exited => match reply.try_recv() {
+                Ok(outcome) => EndParts::Outcome(outcome),
+                Err(_) if exceeded => EndParts::OutOfMemory,
+                Err(_) => EndParts::Exited(exit_description(&exit_view)),
+            },
+            Ending::Timeout | Ending::InitTimeout => EndParts::Timeout,
+            Ending::Stopping => EndParts::Stopping,
+        };
+        let init_duration = cold.then(|| picked_at.saturating_duration_since(instance.spawned_at));
+        instance.initialized = true;
         self.conclude(
             context,
             instance,
@@ -589,6 +649,33 @@ impl FunctionState {
             call.tail,
         )
         .await
+    }
+
+    /// The instance went away without taking the invocation: an init error it posted, or for
+    /// a warm instance that died, a retry on a new one.
+    #[allow(clippy::too_many_arguments)]
+    async fn unpicked(
+        &self,
+        context: &ServiceContext<'_>,
+        instance: &mut Instance,
+        id: &Arc<str>,
+        cold: bool,
+        started: Instant,
+        shared: &Arc<instance::Shared>,
+        prepared: &Prepared,
+        tail: bool,
+        reply: &mut oneshot::Receiver<Outcome>,
+        exit_view: &tokio::sync::watch::Receiver<Option<String>>,
+    ) -> (Completed, bool) {
+        // The init error arrives on the reply (its sender dropped the pick-up one).
+        let end = match reply.try_recv().ok().or_else(|| shared.take_init_error()) {
+            Some(outcome) => EndParts::Outcome(outcome),
+            // A warm instance that died before taking the invocation: try a new one.
+            None if !cold => return (Completed::gone(id), false),
+            None => EndParts::Exited(exit_description(exit_view)),
+        };
+        self.conclude(context, instance, id, end, cold, None, started, shared, prepared, tail)
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -709,9 +796,7 @@ impl FunctionState {
             }
         };
         // The peak before any kill: a dead process has no figures left to read.
-        let peak = crate::process::peak_resident_bytes(instance.memory_pid())
-            .map(|bytes| bytes.div_ceil(1024 * 1024))
-            .unwrap_or(0);
+        let peak = instance.peak_resident_mb().unwrap_or(0);
         instance.peak_mb = instance.peak_mb.max(peak);
         if !healthy {
             crate::process::kill_group(instance.pid);
@@ -821,6 +906,7 @@ fn body_error_type(body: &Bytes) -> Option<String> {
 /// Things every invocation of the service shares.
 pub struct ServiceContext<'a> {
     pub options: &'a LambdaOptions,
+    pub watchdog: &'a crate::watchdog::Watchdog,
     pub runtime_dir: &'a std::path::Path,
     pub interpreters: &'a Interpreters,
     pub instance_ids: &'a AtomicU64,

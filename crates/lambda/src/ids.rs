@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// `std::process::id() << 40`, taken once: `getpid` is a system call.
+static PROCESS_BITS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
 /// 64 fresh pseudo-random bits: a time- and process-seeded counter through a mixer.
 pub fn random_u64() -> u64 {
@@ -13,7 +15,8 @@ pub fn random_u64() -> u64 {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut x = nanos ^ (u64::from(std::process::id()) << 40) ^ count.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let process = *PROCESS_BITS.get_or_init(|| u64::from(std::process::id()) << 40);
+    let mut x = nanos ^ process ^ count.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     // splitmix64's finaliser.
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -24,7 +27,8 @@ pub fn random_u64() -> u64 {
 pub fn request_id() -> String {
     let high = random_u64();
     let low = random_u64();
-    let bytes: Vec<u8> = high.to_be_bytes().into_iter().chain(low.to_be_bytes()).collect();
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let bytes = (u128::from(high) << 64 | u128::from(low)).to_be_bytes();
     let mut hex = String::with_capacity(36);
     for (index, byte) in bytes.iter().enumerate() {
         let byte = match index {
@@ -35,7 +39,8 @@ pub fn request_id() -> String {
         if matches!(index, 4 | 6 | 8 | 10) {
             hex.push('-');
         }
-        hex.push_str(&format!("{byte:02x}"));
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     hex
 }

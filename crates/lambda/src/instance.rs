@@ -17,7 +17,6 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -31,6 +30,8 @@ use crate::runtime::Launch;
 pub const LOG_SENTINEL: &str = "\u{1e}STRATUS_END ";
 /// Longest log line kept whole; longer output is split (CloudWatch's event limit is 256 KB).
 pub const LOG_LINE_BYTES_MAX: usize = 256 * 1024;
+/// Stack of an instance's output thread (it splits lines and hands them to the log).
+const OUTPUT_THREAD_STACK_BYTES: usize = 256 * 1024;
 
 /// An invocation handed to an instance.
 pub struct Dispatch {
@@ -88,7 +89,6 @@ pub struct Shared {
     pub closed: Notify,
     init_error: Mutex<Option<Outcome>>,
     pub logs: Arc<LogBook>,
-    pub(crate) pid: Mutex<Option<u32>>,
 }
 
 impl Shared {
@@ -97,13 +97,8 @@ impl Shared {
         self.logs.push(request.as_ref(), text, false);
     }
 
-    /// Writes END and REPORT now.
-    pub fn close_invocation(&self, mut report: Report) {
-        if let Some(pid) = self.pid.lock().ok().and_then(|p| *p)
-            && let Some(peak) = process::peak_resident_bytes(pid)
-        {
-            report.max_memory_used_mb = report.max_memory_used_mb.max(peak.div_ceil(1024 * 1024));
-        }
+    /// Writes END and REPORT now (the invoker read the memory figures when the invocation ended).
+    pub fn close_invocation(&self, report: Report) {
         let id = Arc::clone(&report.request_id);
         self.logs.push(Some(&id), format!("END RequestId: {id}"), true);
         self.logs.push(Some(&id), report.line(), true);
@@ -112,7 +107,7 @@ impl Shared {
 
     /// The invoker's half: END/REPORT now if the function's output is complete, else when the
     /// reader reaches the sentinel. `wait_output` is false for runtimes that write none.
-    pub fn finish_invocation(self: &Arc<Self>, report: Report, wait_output: bool) {
+    pub fn finish_invocation(&self, report: Report, wait_output: bool) {
         if !wait_output {
             self.close_invocation(report);
             return;
@@ -128,8 +123,7 @@ impl Shared {
             }
         };
         if ready {
-            let shared = Arc::clone(self);
-            tokio::spawn(async move { shared.close_invocation(report) });
+            self.close_invocation(report);
         }
     }
 
@@ -180,7 +174,8 @@ pub struct Instance {
     pub peak_mb: u64,
     /// Started through the supervisor (`pid` is the supervisor's, the function is its child).
     supervised: bool,
-    function_pid: Option<u32>,
+    /// The memory figures of the function process, once opened.
+    memory: Option<Arc<process::Memory>>,
     server: JoinHandle<()>,
 }
 
@@ -189,24 +184,22 @@ impl Instance {
         self.exited.borrow().is_none()
     }
 
-    /// The process whose memory counts: the function itself, not its supervisor.
-    pub fn memory_pid(&mut self) -> u32 {
-        if let Some(pid) = self.function_pid {
-            return pid;
+    /// The memory figures of the process whose memory counts: the function itself, not its
+    /// supervisor. Opened at the first reading; `None` when the process is gone.
+    pub fn memory(&mut self) -> Option<&Arc<process::Memory>> {
+        if self.memory.is_none() {
+            let pid = match self.supervised {
+                true => process::supervised_child(self.pid)?,
+                false => self.pid,
+            };
+            self.memory = process::Memory::open(pid).map(Arc::new);
         }
-        if !self.supervised {
-            return self.pid;
-        }
-        match process::supervised_child(self.pid) {
-            Some(child) => {
-                self.function_pid = Some(child);
-                if let Ok(mut slot) = self.shared.pid.lock() {
-                    *slot = Some(child);
-                }
-                child
-            }
-            None => self.pid,
-        }
+        self.memory.as_ref()
+    }
+
+    /// The most memory the process has used, in MB (rounded up).
+    pub fn peak_resident_mb(&mut self) -> Option<u64> {
+        self.memory()?.peak_resident_bytes().map(|b| b.div_ceil(1024 * 1024))
     }
 
     /// SIGKILLs the process group and stops the server.
@@ -248,7 +241,6 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         closed: Notify::new(),
         init_error: Mutex::new(None),
         logs: Arc::clone(&spec.logs),
-        pid: Mutex::new(None),
     });
     let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
 
@@ -282,13 +274,21 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
     // the process (and anything it started) is gone.
     drop(command);
     let pid = child.id().unwrap_or(0);
-    if let Ok(mut slot) = shared.pid.lock() {
-        *slot = Some(pid);
-    }
     let (exit_sender, exited) = watch::channel(None);
     tokio::spawn(wait_for_exit(child, exit_sender));
-    let receiver = tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(reader))?;
-    tokio::spawn(read_output(receiver, Arc::clone(&shared)));
+    // The output is read on a thread of its own, not in a task: the bootstrap writes its
+    // sentinel just before it posts the result, and the two readiness events arriving together
+    // at a runtime worker make it wake the other worker to share them, at every invocation.
+    let reader_shared = Arc::clone(&shared);
+    let started = std::thread::Builder::new()
+        .name(format!("stratus-output-{pid}"))
+        .stack_size(OUTPUT_THREAD_STACK_BYTES)
+        .spawn(move || read_output(reader, reader_shared));
+    if let Err(error) = started {
+        process::kill_group(pid);
+        server.abort();
+        return Err(error);
+    }
     Ok(Instance {
         pid,
         generation: spec.generation,
@@ -301,7 +301,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         access_key_id: spec.access_key_id,
         peak_mb: 0,
         supervised: spec.supervisor.is_some(),
-        function_pid: None,
+        memory: None,
         server,
     })
 }
@@ -336,13 +336,17 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 
 /// Splits the process's output into lines, attributes them to the current invocation and spots
 /// the sentinel.
-async fn read_output(mut receiver: tokio::net::unix::pipe::Receiver, shared: Arc<Shared>) {
+/// Ends at end-of-file: when the process and everything it started are gone.
+fn read_output(mut reader: std::io::PipeReader, shared: Arc<Shared>) {
+    use std::io::Read;
     let mut pending: Vec<u8> = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
-        let read = match receiver.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => break,
             Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
         };
         pending.extend_from_slice(&buffer[..read]);
         let mut start = 0;
@@ -631,9 +635,4 @@ async fn init_error(shared: &Arc<Shared>, request: Request<Incoming>) -> Respons
         }
     }
     accepted()
-}
-
-/// Memory the instance uses now, in MB (rounded up).
-pub fn resident_mb(pid: u32) -> Option<u64> {
-    process::resident_bytes(pid).map(|b| b.div_ceil(1024 * 1024))
 }

@@ -16,6 +16,7 @@ pub mod logs;
 mod process;
 pub mod runtime;
 mod watch;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -76,6 +77,7 @@ pub struct Lambda {
     functions: BTreeMap<String, Arc<FunctionState>>,
     runtime_dir: PathBuf,
     interpreters: Interpreters,
+    watchdog: Arc<watchdog::Watchdog>,
     instance_ids: AtomicU64,
     stopping: AtomicBool,
     stop: signal::Sender<bool>,
@@ -106,6 +108,7 @@ impl Lambda {
             functions: states,
             runtime_dir,
             interpreters: Interpreters::default(),
+            watchdog: Arc::default(),
             instance_ids: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop,
@@ -114,9 +117,13 @@ impl Lambda {
         });
         let reaper = tokio::spawn(reap(Arc::downgrade(&lambda)));
         let watcher = tokio::spawn(watch_code(Arc::downgrade(&lambda)));
+        let probes = tokio::spawn(probe_interpreters(Arc::downgrade(&lambda)));
+        let watchdog = tokio::spawn(Arc::clone(&lambda.watchdog).run());
         if let Ok(mut background) = lambda.background.lock() {
             background.push(reaper);
             background.push(watcher);
+            background.push(probes);
+            background.push(watchdog);
         }
         Ok(lambda)
     }
@@ -192,6 +199,7 @@ impl Lambda {
     fn context(&self) -> ServiceContext<'_> {
         ServiceContext {
             options: &self.options,
+            watchdog: &self.watchdog,
             runtime_dir: &self.runtime_dir,
             interpreters: &self.interpreters,
             instance_ids: &self.instance_ids,
@@ -353,6 +361,33 @@ pub fn split_function_name(name: &str) -> (&str, Option<&str>) {
 /// to act on.
 fn json_error_text(error: &serde_json::Error) -> String {
     format!("{error}")
+}
+
+/// Finds and asks the interpreters of the app's runtimes (and compiles the Python bootstrap for
+/// them) right after start, so the first invocation does not wait for that (about 100 ms through
+/// a pyenv shim). An invocation that comes first waits for the same answer.
+async fn probe_interpreters(lambda: std::sync::Weak<Lambda>) {
+    let Some(lambda) = lambda.upgrade() else { return };
+    let mut runtimes: BTreeMap<&str, &FunctionConfig> = BTreeMap::new();
+    for state in lambda.functions.values() {
+        let family = runtime::Family::of(&state.config.runtime);
+        if matches!(family, Some(runtime::Family::Python | runtime::Family::Node)) {
+            runtimes.entry(state.config.runtime.as_str()).or_insert(&state.config);
+        }
+    }
+    // At once: the first invocation may be of any of them. (Aborted with the service: the
+    // set's tasks go with it.)
+    let mut probes = tokio::task::JoinSet::new();
+    for config in runtimes.into_values() {
+        let config = config.clone();
+        let lambda = Arc::clone(&lambda);
+        probes.spawn(async move {
+            let options = &lambda.options;
+            let _ = runtime::resolve(&config, &lambda.runtime_dir, &options.host_path, &lambda.interpreters).await;
+        });
+    }
+    drop(lambda);
+    while probes.join_next().await.is_some() {}
 }
 
 async fn reap(lambda: std::sync::Weak<Lambda>) {

@@ -140,19 +140,62 @@ pub fn kill_group(pid: u32) {
     }
 }
 
-/// Resident memory of a process in bytes (`/proc/PID/statm`), or `None` when it is gone.
-pub fn resident_bytes(pid: u32) -> Option<u64> {
-    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * page_size())
+/// A process's memory figures, read from `/proc/PID/statm` and `/proc/PID/status` through files
+/// opened once: each reading is one `pread`, with no path lookup or open/close, which matters on
+/// the path of every invocation. The files stay tied to the process they were opened for (a
+/// reused pid does not redirect them); once it is gone, readings are `None`.
+pub struct Memory {
+    statm: std::fs::File,
+    status: std::fs::File,
 }
 
-/// The peak resident memory of a process in bytes (`VmHWM`), what "Max Memory Used" reports.
-pub fn peak_resident_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kilobytes * 1024)
+impl Memory {
+    pub fn open(pid: u32) -> Option<Memory> {
+        Some(Memory {
+            statm: std::fs::File::open(format!("/proc/{pid}/statm")).ok()?,
+            status: std::fs::File::open(format!("/proc/{pid}/status")).ok()?,
+        })
+    }
+
+    /// Resident memory in bytes (`statm`'s second field).
+    pub fn resident_bytes(&self) -> Option<u64> {
+        let mut buffer = [0u8; 256];
+        let text = read_whole(&self.statm, &mut buffer)?;
+        let pages: u64 = text.split(|b| *b == b' ').nth(1).and_then(parse_u64)?;
+        Some(pages * page_size())
+    }
+
+    /// The peak resident memory in bytes (`VmHWM`), what "Max Memory Used" reports.
+    pub fn peak_resident_bytes(&self) -> Option<u64> {
+        let mut buffer = [0u8; 4096];
+        let text = read_whole(&self.status, &mut buffer)?;
+        let start = text.windows(6).position(|w| w == b"VmHWM:")? + 6;
+        let line = text[start..].split(|b| *b == b'\n').next()?;
+        let kilobytes = line
+            .split(|b| b.is_ascii_whitespace())
+            .find(|w| !w.is_empty())
+            .and_then(parse_u64)?;
+        Some(kilobytes * 1024)
+    }
+}
+
+/// The whole of a small `/proc` file, read from its start.
+fn read_whole<'a>(file: &std::fs::File, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+    use std::os::unix::fs::FileExt;
+    let mut length = 0;
+    while length < buffer.len() {
+        match file.read_at(&mut buffer[length..], length as u64) {
+            Ok(0) => break,
+            Ok(read) => length += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    (length > 0).then_some(&buffer[..length])
+}
+
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    std::str::from_utf8(digits).ok()?.trim().parse().ok()
 }
 
 fn page_size() -> u64 {
@@ -173,11 +216,17 @@ mod tests {
 
     #[test]
     fn reads_its_own_memory() {
-        let pid = std::process::id();
-        let resident = resident_bytes(pid).unwrap_or(0);
-        let peak = peak_resident_bytes(pid).unwrap_or(0);
+        let Some(memory) = Memory::open(std::process::id()) else {
+            panic!("cannot open this process's /proc files");
+        };
+        let resident = memory.resident_bytes().unwrap_or(0);
+        let peak = memory.peak_resident_bytes().unwrap_or(0);
         assert!(resident > 0);
         assert!(peak >= resident / 2);
-        assert!(resident_bytes(u32::MAX).is_none());
+        // Read again from the same files: the figures are current, not cached.
+        let grown: Vec<u8> = std::hint::black_box(vec![1; 64 * 1024 * 1024]);
+        assert!(memory.peak_resident_bytes().unwrap_or(0) >= resident + 32 * 1024 * 1024);
+        drop(grown);
+        assert!(Memory::open(u32::MAX).is_none());
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use crate::config::FunctionConfig;
 use crate::process::is_executable;
@@ -13,7 +15,7 @@ use crate::process::is_executable;
 /// Stratus's runtime interface client for `python3.x`.
 const PYTHON_BOOTSTRAP: &str = include_str!("../runtimes/python/bootstrap.py");
 /// Stratus's runtime interface client for `nodejsNN.x`.
-const NODE_BOOTSTRAP: &str = include_str!("../runtimes/node/bootstrap.mjs");
+const NODE_BOOTSTRAP: &str = include_str!("../runtimes/node/bootstrap.cjs");
 /// The ESM resolve hook the Node bootstrap registers (bare specifiers from `NODE_PATH`).
 const NODE_PATH_HOOKS: &str = include_str!("../runtimes/node/node_path_hooks.mjs");
 
@@ -72,52 +74,54 @@ struct Interpreter {
     executable: Option<PathBuf>,
 }
 
-/// Interpreters already asked, so each is run once per Stratus process.
+/// Interpreters already asked, so each is run once per Stratus process (callers asking while it
+/// runs wait for its answer).
 #[derive(Default)]
 pub struct Interpreters {
-    known: Mutex<HashMap<PathBuf, Option<Interpreter>>>,
+    known: Mutex<HashMap<PathBuf, Arc<OnceCell<Option<Interpreter>>>>>,
 }
 
 impl Interpreters {
     async fn ask(&self, program: &Path, family: Family, host_path: &str) -> Option<Interpreter> {
-        if let Ok(known) = self.known.lock()
-            && let Some(answer) = known.get(program)
-        {
-            return answer.clone();
-        }
-        let mut command = tokio::process::Command::new(program);
-        match family {
-            Family::Python => command.args([
-                "-c",
-                "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)",
-            ]),
-            _ => command.args(["-p", "process.versions.node.split('.')[0] + '\\n' + process.execPath"]),
+        let cell = match self.known.lock() {
+            Ok(mut known) => Arc::clone(known.entry(program.to_path_buf()).or_default()),
+            Err(_) => Arc::new(OnceCell::new()),
         };
-        // Shims need PATH (and HOME) to find their interpreter.
-        command
-            .env_clear()
-            .env("PATH", host_path)
-            .stdin(std::process::Stdio::null());
-        if let Some(home) = std::env::var_os("HOME") {
-            command.env("HOME", home);
+        cell.get_or_init(|| probe(program, family, host_path)).await.clone()
+    }
+}
+
+/// Runs the interpreter to learn its version and real executable.
+async fn probe(program: &Path, family: Family, host_path: &str) -> Option<Interpreter> {
+    let mut command = tokio::process::Command::new(program);
+    match family {
+        Family::Python => command.args([
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)",
+        ]),
+        _ => command.args(["-p", "process.versions.node.split('.')[0] + '\\n' + process.execPath"]),
+    };
+    // Shims need PATH (and HOME) to find their interpreter.
+    command
+        .env_clear()
+        .env("PATH", host_path)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    if let Some(home) = std::env::var_os("HOME") {
+        command.env("HOME", home);
+    }
+    match command.output().await {
+        Ok(output) if output.status.success() => {
+            let text = String::from_utf8_lossy(&output.stdout);
+            let mut lines = text.lines();
+            let version = lines.next().unwrap_or("").trim().to_string();
+            let executable = lines
+                .next()
+                .map(|l| PathBuf::from(l.trim()))
+                .filter(|p| is_executable(p));
+            (!version.is_empty()).then_some(Interpreter { version, executable })
         }
-        let answer = match command.output().await {
-            Ok(output) if output.status.success() => {
-                let text = String::from_utf8_lossy(&output.stdout);
-                let mut lines = text.lines();
-                let version = lines.next().unwrap_or("").trim().to_string();
-                let executable = lines
-                    .next()
-                    .map(|l| PathBuf::from(l.trim()))
-                    .filter(|p| is_executable(p));
-                (!version.is_empty()).then_some(Interpreter { version, executable })
-            }
-            _ => None,
-        };
-        if let Ok(mut known) = self.known.lock() {
-            known.insert(program.to_path_buf(), answer.clone());
-        }
-        answer
+        _ => None,
     }
 }
 
@@ -133,7 +137,7 @@ pub fn find_on_path(name: &str, path: &str) -> Option<PathBuf> {
 pub fn install_bootstraps(cache_dir: &Path) -> std::io::Result<PathBuf> {
     let files = [
         ("bootstrap.py", PYTHON_BOOTSTRAP),
-        ("bootstrap.mjs", NODE_BOOTSTRAP),
+        ("bootstrap.cjs", NODE_BOOTSTRAP),
         ("node_path_hooks.mjs", NODE_PATH_HOOKS),
     ];
     let digest = files.iter().fold(0u32, |digest, (_, content)| {
@@ -272,7 +276,7 @@ pub async fn resolve(
             Ok(Launch {
                 family,
                 program: interpreter.executable.clone().unwrap_or(program),
-                args: vec![runtime_dir.join("bootstrap.mjs").into_os_string()],
+                args: vec![runtime_dir.join("bootstrap.cjs").into_os_string()],
                 execution_env: Some(format!("AWS_Lambda_{runtime}")),
                 interpreter_version: Some(interpreter.version),
                 warning,

@@ -1,10 +1,10 @@
 /**
- * Tests for bootstrap.mjs, Stratus's Node.js runtime interface client.
+ * Tests for bootstrap.cjs, Stratus's Node.js runtime interface client.
  *
  * Run: node --test crates/lambda/runtimes/node/test_bootstrap.mjs
  * (node:test only, no npm packages). Each test starts a fake Lambda Runtime
  * API on 127.0.0.1 port 0, writes a handler folder under the OS temp dir,
- * runs `node bootstrap.mjs` against it and checks the exact bodies and
+ * runs `node bootstrap.cjs` against it and checks the exact bodies and
  * headers the bootstrap posts, its stdout and its exit. Every wait is
  * bounded; every child is killed by PID when its test ends.
  */
@@ -14,13 +14,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BOOTSTRAP = path.join(HERE, 'bootstrap.mjs');
+const BOOTSTRAP = path.join(HERE, 'bootstrap.cjs');
 const WAIT_MS = 10_000;
 const RAPI = '/2018-06-01/runtime';
 const SENTINEL = '\x1eSTRATUS_END ';
@@ -112,6 +113,7 @@ class FakeRuntimeApi {
       }
       const post = { url: req.url, headers: req.headers, trailers: req.trailers, body, json };
       this.posts.push(post);
+      if (this.closeAfterPost) req.socket.closing = true;
       res.writeHead(202, { 'Content-Type': 'application/json', ...(this.closeAfterPost ? { Connection: 'close' } : {}) });
       res.end('{"status":"OK"}');
       this.postWaiters = this.postWaiters.filter((w) => !(w.pred(post) && (w.resolve(post), true)));
@@ -122,6 +124,9 @@ class FakeRuntimeApi {
   }
 
   pump() {
+    // A GET pipelined behind a Connection: close answer is parsed by node:http
+    // but dies with the connection (a server must not answer it): skip it.
+    this.parked = this.parked.filter((res) => res.socket && !res.socket.destroyed && !res.socket.closing);
     while (this.queue.length > 0 && this.parked.length > 0) {
       const { id, body, headers } = this.queue.shift();
       const res = this.parked.shift();
@@ -850,5 +855,68 @@ test('a response with Connection: close is read and the next request reconnects'
     api.closeAfterPost = true;
     assert.equal((await api.invoke('a')).body, '"a"');
     assert.equal((await api.invoke('b')).body, '"b"');
+  });
+});
+
+test('GET next goes out in the same write as the result (pipelining), answers read in order', async () => {
+  // A raw server: it sees the GET before it answers the POST.
+  let conn;
+  let data = '';
+  let waiter = null;
+  const server = net.createServer((c) => {
+    conn = c;
+    c.setEncoding('latin1');
+    c.on('data', (d) => {
+      data += d;
+      if (waiter !== null && waiter.pred()) {
+        const w = waiter;
+        waiter = null;
+        w.resolve();
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const until = (pred, what) =>
+    pred() ? Promise.resolve() : withTimeout(new Promise((resolve) => (waiter = { pred, resolve })), what);
+  const next = `GET ${RAPI}/invocation/next HTTP/1.1\r\n`;
+  const event = (n) => {
+    const body = JSON.stringify({ n });
+    return (
+      'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n' +
+      `Lambda-Runtime-Aws-Request-Id: r${n}\r\nLambda-Runtime-Deadline-Ms: ${Date.now() + 60_000}\r\n` +
+      `Content-Length: ${body.length}\r\n\r\n${body}`
+    );
+  };
+  const accepted = 'HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{"status":"OK"}';
+  const dir = makeDir({ 'index.js': 'exports.handler = async (e) => e;' });
+  const proc = startBootstrap({ address: `127.0.0.1:${server.address().port}` }, dir, 'index.handler');
+  try {
+    await until(() => data.includes('\r\n\r\n'), 'the first GET next');
+    assert.ok(data.startsWith(next));
+    data = '';
+    conn.write(event(1));
+    await until(() => data.includes(next), 'GET next behind the first result');
+    assert.ok(data.startsWith(`POST ${RAPI}/invocation/r1/response HTTP/1.1\r\n`), data);
+    assert.ok(data.indexOf('{"n":1}') < data.indexOf(next));
+    data = '';
+    // The 202 and the next event in one write: both are read.
+    conn.write(accepted + event(2));
+    await until(() => data.includes(next), 'GET next behind the second result');
+    assert.ok(data.startsWith(`POST ${RAPI}/invocation/r2/response HTTP/1.1\r\n`), data);
+    assert.ok(data.includes('{"n":2}'));
+    assert.equal(proc.child.exitCode, null);
+  } finally {
+    killChild(proc.child);
+    conn?.destroy();
+    await new Promise((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('a handler module whose top-level await never settles ends the process with code 13, as under the RIC', async () => {
+  const files = { 'index.mjs': 'await new Promise(() => {});\nexport const handler = async () => 1;' };
+  await withFunction(files, 'index.handler', {}, async (api, proc) => {
+    assert.deepEqual(await proc.exited(), { code: 13, signal: null });
+    assert.equal(api.nextCount, 0);
+    assert.equal(proc.stderr, '');
   });
 });

@@ -970,3 +970,55 @@ def test_runs_from_precompiled_pyc(run, tmp_path):
     body = api.wait_post().json()
     assert body["errorType"] == "ValueError"
     assert len(body["stackTrace"]) == 1 and app_path(run) in body["stackTrace"][0]
+
+
+def test_next_goes_out_in_the_same_write_as_the_result(tmp_path):
+    # HTTP/1.1 pipelining: GET next follows the POST before the POST is
+    # answered, and the answers are read in order.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(WAIT)
+    task_root = tmp_path / "task"
+    task_root.mkdir()
+    (task_root / "app.py").write_text("def handler(event, context):\n    return event\n")
+    api = type("Api", (), {"address": "127.0.0.1:%d" % listener.getsockname()[1]})()
+    fn = FunctionProcess(task_root, "app.handler", api)
+    conn = None
+    next_request = ("GET %s/invocation/next HTTP/1.1\r\n" % API).encode()
+
+    def read_until(data, marker):
+        deadline = time.time() + WAIT
+        while marker not in data and time.time() < deadline:
+            chunk = conn.recv(65536)
+            assert chunk, "connection closed; got %r" % data
+            data += chunk
+        assert marker in data, data
+        return data
+
+    def event(n):
+        body = json.dumps({"n": n}).encode()
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: r%d\r\n"
+                b"Lambda-Runtime-Deadline-Ms: %d\r\nContent-Length: %d\r\n\r\n%s"
+                % (n, int(time.time() * 1000) + 60000, len(body), body))
+
+    try:
+        conn, _ = listener.accept()
+        conn.settimeout(WAIT)
+        assert read_until(b"", b"\r\n\r\n").startswith(next_request)
+        conn.sendall(event(1))
+        data = read_until(b"", next_request)
+        assert data.startswith(("POST %s/invocation/r1/response HTTP/1.1\r\n" % API).encode())
+        assert data.index(b'{"n": 1}') < data.index(next_request)
+        accepted = b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
+        # The 202 and the next event in one segment: both are read.
+        conn.sendall(accepted + event(2))
+        data = read_until(b"", next_request)
+        assert data.startswith(("POST %s/invocation/r2/response HTTP/1.1\r\n" % API).encode())
+        assert b'{"n": 2}' in data
+        assert fn.proc.poll() is None
+    finally:
+        fn.kill()
+        if conn is not None:
+            conn.close()
+        listener.close()

@@ -1,7 +1,7 @@
 /**
  * Stratus runtime interface client for the managed `nodejsNN.x` runtimes.
  *
- * Stratus runs each Node.js function as a local process: `node bootstrap.mjs`
+ * Stratus runs each Node.js function as a local process: `node bootstrap.cjs`
  * with the environment Lambda sets (_HANDLER, LAMBDA_TASK_ROOT,
  * AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_*, ...). This file plays the part
  * of Lambda's own runtime (aws-lambda-nodejs-runtime-interface-client 3.x, "the
@@ -22,19 +22,27 @@
  * console writes straight to fd 1, nothing loaded that a given function does
  * not need (node:http only for response streaming, the ESM NODE_PATH hook only
  * when NODE_PATH is set).
+ *
+ * The RIC is an ES module; this file is CommonJS, because an ES module entry
+ * point costs Node some 6-11 ms more to start (its module loader), which a
+ * function whose handler is CommonJS then never needs. ES module handlers are
+ * loaded with import(), as the RIC loads them. What the RIC's top-level await
+ * does is kept: a failure to load the handler goes to the 'uncaughtException'
+ * listener, and a load that never settles ends the process with exit code 13.
  */
 
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import util from 'node:util';
-import nodeModule, { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+'use strict';
 
-// The RIC loads CommonJS handlers with a require() of its own; so do we. (The
-// "Require stack" of a MODULE_NOT_FOUND names this file where AWS names
-// /var/runtime/index.mjs.)
-const require = createRequire(import.meta.url);
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const util = require('node:util');
+const nodeModule = require('node:module');
+const { pathToFileURL } = require('node:url');
+
+// The RIC loads CommonJS handlers with a require() of its own; so do we: this
+// module's. (The "Require stack" of a MODULE_NOT_FOUND names this file where
+// AWS names /var/runtime/index.mjs.)
 
 // ---------------------------------------------------------------------------
 // Errors (RIC src/Errors.js)
@@ -302,12 +310,19 @@ const S_HEAD = 0;
 const S_LENGTH = 1;
 const S_CHUNKED = 2;
 const S_CLOSE = 3;
+const NEXT_PATH = '/2018-06-01/runtime/invocation/next';
+// Largest POST body sent with a GET next behind it: a server that refuses a
+// big body (413) stops reading the connection there.
+const PIPELINE_BYTES_MAX = 64 * 1024;
 
-// Requests are strictly one at a time on one keep-alive connection (the RIC
-// uses an http.Agent with keepAlive and maxSockets 1). The socket is unref'd
-// while idle so that, as with the RIC's native client, only user work keeps
-// the event loop alive during an invocation: 'beforeExit' drives the
-// callbackWaitsForEmptyEventLoop semantics.
+// Requests go one exchange at a time on one keep-alive connection (the RIC
+// uses an http.Agent with keepAlive and maxSockets 1). An exchange is one
+// request, or a result or error POST with the following GET next in the same
+// write (HTTP/1.1 pipelining: the server answers them in order), which saves
+// a round trip per invocation. The socket is unref'd while idle so that, as
+// with the RIC's native client, only user work keeps the event loop alive
+// during an invocation: 'beforeExit' drives the callbackWaitsForEmptyEventLoop
+// semantics.
 class RapidClient {
   constructor(hostPort) {
     const i = hostPort.lastIndexOf(':');
@@ -317,31 +332,60 @@ class RapidClient {
     this.port = Number(hostPort.slice(i + 1));
     this.hostHeader = `Host: ${hostPort}\r\n`;
     this.sock = null;
-    this.cur = null;
-    this.queue = [];
+    this.inflight = []; // requests written, not yet answered, in order
+    this.queue = []; // exchanges waiting for the connection
     this.buf = null;
+    this.following = null; // the GET next sent with the last POST
+  }
+
+  _make(method, urlPath, extraHeaders, body, resolve, reject) {
+    let head = `${method} ${urlPath} HTTP/1.1\r\n${this.hostHeader}${extraHeaders}`;
+    if (body !== undefined) head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+    return { payload: head + '\r\n' + (body ?? ''), resolve, reject, reused: false, retried: false };
   }
 
   // Resolves to { status, headers (lower-case names), body: Buffer }.
   request(method, urlPath, extraHeaders, body) {
     return new Promise((resolve, reject) => {
-      let head = `${method} ${urlPath} HTTP/1.1\r\n${this.hostHeader}${extraHeaders}`;
-      if (body !== undefined) head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-      const r = { payload: head + '\r\n' + (body ?? ''), resolve, reject, reused: false, retried: false };
-      if (this.cur === null) this._send(r);
-      else this.queue.push(r);
+      this._start([this._make(method, urlPath, extraHeaders, body, resolve, reject)]);
     });
   }
 
-  _send(r) {
-    this.cur = r;
-    r.state = S_HEAD;
-    r.gotBytes = false;
+  // request(), with GET next in the same write: resolves to the POST's
+  // answer; the GET's is kept for nextInvocation().
+  requestThenNext(method, urlPath, extraHeaders, body) {
+    let following;
+    const first = new Promise((resolve, reject) => {
+      const r = this._make(method, urlPath, extraHeaders, body, resolve, reject);
+      following = new Promise((resolve2, reject2) => {
+        this._start([r, this._make('GET', NEXT_PATH, '', undefined, resolve2, reject2)]);
+      });
+    });
+    // Settled by whoever waits for it; a rejection nobody waits for (the
+    // process exits first) must not count as unhandled.
+    following.catch(() => {});
+    this.following = following;
+    return first;
+  }
+
+  _start(exchange) {
+    if (this.inflight.length === 0) this._send(exchange);
+    else this.queue.push(exchange);
+  }
+
+  _send(exchange) {
+    this.inflight = exchange;
     let s = this.sock;
-    r.reused = s !== null;
+    const reused = s !== null;
+    exchange.forEach((r, i) => {
+      r.state = S_HEAD;
+      r.gotBytes = false;
+      // A pipelined request follows another on the same connection.
+      r.reused = reused || i > 0;
+    });
     if (s === null) s = this._connect();
     else s.ref();
-    s.write(r.payload);
+    s.write(exchange.length === 1 ? exchange[0].payload : exchange.map((r) => r.payload).join(''));
   }
 
   _connect() {
@@ -358,31 +402,38 @@ class RapidClient {
   _onGone(s, err) {
     if (s !== this.sock) return;
     this.sock = null;
-    const r = this.cur;
-    if (r === null) return;
+    const r = this.inflight[0];
+    if (r === undefined) return;
     if (r.state === S_CLOSE) return this._finish(r, Buffer.concat(r.pieces));
     // A keep-alive connection the server had closed while idle: retry once
-    // on a fresh one (nothing of this request was answered).
+    // on a fresh one (nothing of these requests was answered).
     if (r.reused && !r.gotBytes && !r.retried) {
-      r.retried = true;
-      return this._send(r);
+      for (const q of this.inflight) q.retried = true;
+      return this._send(this.inflight);
     }
-    this.cur = null;
     const e = err ?? Object.assign(new Error('Runtime API closed the connection'), { code: 'ECONNRESET' });
-    r.reject(e);
-    for (const q of this.queue.splice(0)) q.reject(e);
+    const failed = this.inflight.concat(...this.queue.splice(0));
+    this.inflight = [];
+    for (const q of failed) q.reject(e);
   }
 
   _onData(d) {
-    const r = this.cur;
-    if (r === null) return; // nothing asked: ignore
-    r.gotBytes = true;
-    if (r.state !== S_HEAD) return this._body(r, d);
+    // A chunk may end one response and start the next (pipelining).
+    while (d !== null && d.length > 0) {
+      const r = this.inflight[0];
+      if (r === undefined) return; // nothing asked: ignore
+      r.gotBytes = true;
+      d = r.state === S_HEAD ? this._head(r, d) : this._body(r, d);
+    }
+  }
+
+  // Each parser step returns the bytes it did not use, or null.
+  _head(r, d) {
     const buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
     const he = buf.indexOf(CRLFCRLF);
     if (he < 0) {
       this.buf = buf;
-      return;
+      return null;
     }
     this.buf = null;
     const lines = buf.toString('latin1', 0, he).split('\r\n');
@@ -407,7 +458,7 @@ class RapidClient {
       r.phase = 0; // 0 size line, 1 data, 2 CRLF after data, 3 trailers
     } else if (headers['content-length'] !== undefined || r.status === 204 || r.status === 304) {
       const n = Number(headers['content-length'] ?? 0);
-      if (rest.length >= n) return this._finish(r, rest.subarray(0, n));
+      if (rest.length >= n) return this._finish(r, rest.subarray(0, n)) ? rest.subarray(n) : null;
       r.state = S_LENGTH;
       r.body = Buffer.allocUnsafe(n);
       r.got = 0;
@@ -415,7 +466,7 @@ class RapidClient {
       r.state = S_CLOSE;
       r.pieces = [];
     }
-    if (rest.length > 0) this._body(r, rest);
+    return rest.length > 0 ? this._body(r, rest) : null;
   }
 
   _body(r, d) {
@@ -423,12 +474,14 @@ class RapidClient {
       const n = Math.min(d.length, r.body.length - r.got);
       d.copy(r.body, r.got, 0, n);
       r.got += n;
-      if (r.got === r.body.length) this._finish(r, r.body);
-    } else if (r.state === S_CLOSE) {
-      r.pieces.push(d);
-    } else {
-      this._chunked(r, d);
+      if (r.got === r.body.length) return this._finish(r, r.body) ? d.subarray(n) : null;
+      return null;
     }
+    if (r.state === S_CLOSE) {
+      r.pieces.push(d);
+      return null;
+    }
+    return this._chunked(r, d);
   }
 
   _chunked(r, d) {
@@ -441,7 +494,7 @@ class RapidClient {
         r.pieces.push(buf.subarray(i, i + take));
         i += take;
         r.need -= take;
-        if (r.need > 0) return;
+        if (r.need > 0) return null;
         r.phase = 2;
       }
       if (r.phase === 2) {
@@ -452,7 +505,7 @@ class RapidClient {
       const le = buf.indexOf(CRLF, i);
       if (le < 0) break;
       if (r.phase === 3) {
-        if (le === i) return this._finish(r, Buffer.concat(r.pieces));
+        if (le === i) return this._finish(r, Buffer.concat(r.pieces)) ? buf.subarray(le + 2) : null;
         i = le + 2; // a trailer line: ignored
         continue;
       }
@@ -466,22 +519,31 @@ class RapidClient {
       }
     }
     if (i < buf.length) r.cbuf = buf.subarray(i);
+    return null;
   }
 
+  // Settles the first request in flight. Returns whether the connection goes
+  // on (more of the chunk belongs to the next answer).
   _finish(r, body) {
-    this.cur = null;
+    this.inflight.shift();
     const s = this.sock;
-    if (s !== null) {
-      if (/close/i.test(r.headers.connection ?? '') || r.state === S_CLOSE) {
-        this.sock = null;
-        s.destroy();
-      } else {
-        s.unref();
-      }
+    const closing = /close/i.test(r.headers.connection ?? '') || r.state === S_CLOSE;
+    if (s !== null && closing) {
+      this.sock = null;
+      s.destroy();
     }
     r.resolve({ status: r.status, headers: r.headers, body });
+    if (this.inflight.length > 0) {
+      if (!closing) return true;
+      // The server closed the connection after that answer: it never read
+      // the rest of the exchange; send it again on a new one.
+      this._send(this.inflight);
+      return false;
+    }
+    if (s !== null && !closing) s.unref();
     const q = this.queue.shift();
     if (q !== undefined) this._send(q);
+    return false;
   }
 
   // --- the calls the runtime makes ---
@@ -490,8 +552,10 @@ class RapidClient {
   // means Stratus is gone: exit at once and quietly, never outliving it.
   async nextInvocation() {
     let res;
+    const following = this.following;
+    this.following = null;
     try {
-      res = await this.request('GET', '/2018-06-01/runtime/invocation/next', '', undefined);
+      res = await (following ?? this.request('GET', NEXT_PATH, '', undefined));
     } catch {
       process.exit(0);
     }
@@ -504,11 +568,12 @@ class RapidClient {
 
   // Like the RIC's: the body is serialised synchronously (so a failure
   // throws into the caller), the HTTP status is not looked at, and
-  // `callback` runs once the Runtime API has answered.
-  postInvocationResponse(response, id, callback) {
+  // `callback` runs once the Runtime API has answered. `thenNext`: the
+  // callback goes on to nextInvocation(), so GET next goes out with the POST.
+  postInvocationResponse(response, id, callback, thenNext = false) {
     const body = trySerializeResponse(response);
     writeSentinel(id, () => {
-      this.request(
+      this._post(thenNext)(
         'POST',
         `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/response`,
         'Content-Type: application/json\r\n',
@@ -517,19 +582,26 @@ class RapidClient {
     });
   }
 
-  postInvocationError(error, id, callback) {
+  postInvocationError(error, id, callback, thenNext = false) {
     const body = trySerializeResponse(toRapidResponse(error));
     // The RIC's native client sends no Lambda-Runtime-Function-Error-Type on
     // invocation errors (errorType is in the body), only the X-Ray cause.
     const xray = headerSafe(xrayFormatted(error));
     writeSentinel(id, () => {
-      this.request(
+      this._post(thenNext)(
         'POST',
         `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/error`,
         `Content-Type: application/json\r\nLambda-Runtime-Function-XRay-Error-Cause: ${xray}\r\n`,
         body,
       ).then(() => callback(), exitQuietly);
     });
+  }
+
+  _post(thenNext) {
+    return (method, urlPath, extraHeaders, body) =>
+      thenNext && Buffer.byteLength(body) <= PIPELINE_BYTES_MAX
+        ? this.requestThenNext(method, urlPath, extraHeaders, body)
+        : this.request(method, urlPath, extraHeaders, body);
   }
 
   postInitError(error, callback) {
@@ -762,7 +834,7 @@ async function esmNodePathHook() {
   // All folders are still searched once the hook is on: a package in one of
   // them may import a package that is only in another.
   if (!dirs.some((d) => !searched.has(d))) return;
-  const hooksURL = new URL('./node_path_hooks.mjs', import.meta.url);
+  const hooksURL = pathToFileURL(path.join(__dirname, 'node_path_hooks.mjs'));
   if (typeof nodeModule.registerHooks === 'function') {
     const hooks = await import(hooksURL.href);
     hooks.setSearchPath(dirs);
@@ -950,11 +1022,12 @@ function attachEnvironmentData(callbackContext, headers) {
 }
 
 // Returns [callback, context, markCompleted]; only the first call of any of
-// callback/succeed/fail/done counts.
+// callback/succeed/fail/done counts. Every post here is followed by the next
+// invocation (`cb` is always scheduleNext), so GET next goes out with it.
 function buildCallbackContext(client, id, scheduleNext) {
   const postError = (err, cb) => {
     structuredConsole.logError('Invoke Error', err);
-    client.postInvocationError(err, id, cb);
+    client.postInvocationError(err, id, cb, true);
   };
   let isCompleteInvoked = false;
   const complete = (result, cb) => {
@@ -965,7 +1038,7 @@ function buildCallbackContext(client, id, scheduleNext) {
       return;
     }
     isCompleteInvoked = true;
-    client.postInvocationResponse(result, id, cb);
+    client.postInvocationResponse(result, id, cb, true);
   };
   let waitForEmptyEventLoop = true;
   const callback = function (err, result) {
@@ -1142,9 +1215,9 @@ class Runtime {
       if (isAsync) {
         const err = new NodeJsExit();
         structuredConsole.logError('Invoke Error', err);
-        this.client.postInvocationError(err, invokeId, () => this.scheduleIteration());
+        this.client.postInvocationError(err, invokeId, () => this.scheduleIteration(), true);
       } else {
-        this.client.postInvocationResponse(null, invokeId, () => this.scheduleIteration());
+        this.client.postInvocationResponse(null, invokeId, () => this.scheduleIteration(), true);
       }
     });
   }
@@ -1193,4 +1266,24 @@ async function run(appRoot, handlerString) {
   new Runtime(client, handlerFunc, metadata, errorCallbacks).scheduleIteration();
 }
 
-await run(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.env._HANDLER ?? '');
+// The RIC's `await run(...)` at the top of its ES module, in CommonJS.
+let initSettled = false;
+run(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.env._HANDLER ?? '').then(
+  () => (initSettled = true),
+  (error) => {
+    initSettled = true;
+    // A rejected top-level await is an uncaught exception (logged, posted to
+    // /runtime/init/error, exit 129 by the listener run() installed).
+    if (process.listenerCount('uncaughtException') > 0) process.emit('uncaughtException', error, 'unhandledRejection');
+    else
+      setImmediate(() => {
+        throw error;
+      });
+  },
+);
+// A top-level await still pending when the event loop empties (a handler
+// module whose own top-level await never settles) ends Node with code 13,
+// silently.
+process.once('beforeExit', () => {
+  if (!initSettled) process.exit(13);
+});
