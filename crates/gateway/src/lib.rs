@@ -573,6 +573,7 @@ impl Gateway {
         let invocation = Detachable::new(async move {
             let call = Call {
                 payload,
+                payload_is_json: true,
                 ..Call::default()
             };
             lambda

@@ -74,6 +74,7 @@ pub struct LambdaOptions {
     pub aws_endpoint_url: String,
     /// Instances a function without reserved concurrency may run at once; further invocations
     /// wait for one to free up (a local machine's limit, not AWS's, so it queues, not throttles).
+    /// See [`default_instances_max`].
     pub instances_max: u32,
     /// Idle instances are stopped after this long.
     pub idle_timeout: Duration,
@@ -98,6 +99,15 @@ pub struct LambdaOptions {
     pub supervisor: Option<PathBuf>,
 }
 
+/// The default of [`LambdaOptions::instances_max`]: twice the CPUs this process may use, from 4
+/// to 16. Instances beyond the machine's cores compete for them with Stratus and each other:
+/// with 16 callers on 2 cores, 4 instances of a function served a trivial handler 20-90 % faster
+/// than 16 (Node most), with a lower p99 (`docs/benchmarks.md`). Callers beyond it wait.
+pub fn default_instances_max() -> u32 {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cpus.saturating_mul(2)).unwrap_or(u32::MAX).clamp(4, 16)
+}
+
 impl LambdaOptions {
     /// Defaults for tests and embedders; the binary sets every field from its flags.
     pub fn new(cache_dir: PathBuf, aws_endpoint_url: String, credentials: Arc<dyn CredentialIssuer>) -> LambdaOptions {
@@ -105,7 +115,7 @@ impl LambdaOptions {
             region: "us-east-1".to_string(),
             account: "000000000000".to_string(),
             aws_endpoint_url,
-            instances_max: 16,
+            instances_max: default_instances_max(),
             idle_timeout: Duration::from_secs(600),
             init_timeout: Duration::from_secs(10),
             cache_dir,
@@ -118,5 +128,18 @@ impl LambdaOptions {
             log_sink: None,
             supervisor: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_pool_follows_the_cpus_within_bounds() {
+        let default = default_instances_max();
+        assert!((4..=16).contains(&default), "{default}");
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(default as usize, (cpus * 2).clamp(4, 16));
     }
 }

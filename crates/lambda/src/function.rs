@@ -58,6 +58,8 @@ pub struct Call {
     pub tail: bool,
     /// The request id to use (retries of an asynchronous invocation keep theirs).
     pub request_id: Option<String>,
+    /// The payload is JSON the caller wrote itself (the gateway's events): not checked again.
+    pub payload_is_json: bool,
 }
 
 /// How an invocation ended, as the Invoke API reports it.

@@ -425,7 +425,12 @@ fn api_error(status: StatusCode, error_type: &str, message: &str) -> Response<Bo
 }
 
 fn accepted() -> Response<Body> {
-    json_response(StatusCode::ACCEPTED, r#"{"status":"OK"}"#.to_string())
+    let mut response = Response::new(Full::new(Bytes::from_static(br#"{"status":"OK"}"#)));
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Body> {

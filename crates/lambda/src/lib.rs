@@ -28,7 +28,7 @@ use bytes::Bytes;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
-pub use config::{CredentialIssuer, Credentials, FunctionConfig, LambdaOptions, LogSink};
+pub use config::{CredentialIssuer, Credentials, FunctionConfig, LambdaOptions, LogSink, default_instances_max};
 pub use error::{ASYNC_REQUEST_BYTES_MAX, InvokeError, REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX};
 pub use function::{Call, Completed, RESERVED_VARIABLES, error_payload};
 pub use logs::LogLine;
@@ -227,12 +227,13 @@ impl Lambda {
         if call.payload.len() > limit {
             return Err(InvokeError::RequestTooLarge { limit });
         }
-        if !call.payload.iter().all(u8::is_ascii_whitespace)
+        if !call.payload_is_json
+            && !call.payload.iter().all(u8::is_ascii_whitespace)
             && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&call.payload)
         {
             return Err(InvokeError::InvalidRequestContent(json_error_text(&error)));
         }
-        if call.payload.iter().all(u8::is_ascii_whitespace) {
+        if !call.payload_is_json && call.payload.iter().all(u8::is_ascii_whitespace) {
             call.payload = Bytes::from_static(b"{}");
         }
         if call.invoked_arn.is_empty() {

@@ -95,7 +95,9 @@ impl Interpreters {
 async fn probe(program: &Path, family: Family, host_path: &str) -> Option<Interpreter> {
     let mut command = tokio::process::Command::new(program);
     match family {
+        // -S: the answer does not depend on `site`, which is most of Python's start-up.
         Family::Python => command.args([
+            "-S",
             "-c",
             "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)",
         ]),
