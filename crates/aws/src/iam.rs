@@ -130,9 +130,9 @@ impl Iam {
     }
 
     /// The signing key of a signature's scope, derived once per key and scope.
-    fn signing_key(&self, signature: &sigv4::Signature, secret: &stratus_iam::Secret) -> [u8; 32] {
+    fn signing_key(&self, signature: &sigv4::Signature<'_>, secret: &stratus_iam::Secret) -> [u8; 32] {
         if let Ok(keys) = self.signing_keys.read()
-            && let Some(known) = keys.get(&signature.access_key_id)
+            && let Some(known) = keys.get(signature.access_key_id.as_ref())
             && known.date == signature.date
             && known.region == signature.region
             && known.service == signature.service
@@ -145,11 +145,11 @@ impl Iam {
                 keys.clear();
             }
             keys.insert(
-                signature.access_key_id.clone(),
+                signature.access_key_id.to_string(),
                 SigningKey {
-                    date: signature.date.clone(),
-                    region: signature.region.clone(),
-                    service: signature.service.clone(),
+                    date: signature.date.to_string(),
+                    region: signature.region.to_string(),
+                    service: signature.service.to_string(),
                     key,
                 },
             );

@@ -307,16 +307,16 @@ impl Head {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// (lower-case name, value) pairs in arrival order, as the verifier reads them.
-    fn header_pairs(&self) -> Vec<(String, String)> {
+    /// (lower-case name, value) pairs in arrival order, as the verifier reads them (borrowed:
+    /// a value that is not UTF-8 reads as U+FFFD, which no signature can cover).
+    fn header_pairs(&self) -> Vec<(&str, &str)> {
         self.headers
             .iter()
             .map(|(name, value)| {
-                let value = match value.to_str() {
-                    Ok(text) => text.to_string(),
-                    Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                };
-                (name.as_str().to_string(), value)
+                (
+                    name.as_str(),
+                    std::str::from_utf8(value.as_bytes()).unwrap_or("\u{FFFD}"),
+                )
             })
             .collect()
     }

@@ -169,12 +169,12 @@ impl Credentials {
 
     /// Finds the caller of a parsed signature: the key must be known and, for temporary
     /// credentials, the session token must be theirs.
-    pub fn authenticate(&self, signature: &Signature) -> Result<(Secret, Arc<Principal>), AuthError> {
+    pub fn authenticate(&self, signature: &Signature<'_>) -> Result<(Secret, Arc<Principal>), AuthError> {
         if signature.access_key_id == self.admin_key {
             return Ok((self.admin_secret.clone(), Arc::clone(&self.admin)));
         }
         let issued = self.issued.read().map_err(|_| AuthError::unknown_key())?;
-        let Some(entry) = issued.get(&signature.access_key_id) else {
+        let Some(entry) = issued.get(signature.access_key_id.as_ref()) else {
             return Err(AuthError::unknown_key());
         };
         if signature.security_token.as_deref() != Some(entry.session_token.as_str()) {

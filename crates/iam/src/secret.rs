@@ -1,12 +1,13 @@
 //! A secret access key: redacted in `Debug`, compared in constant time.
 
 /// A secret that never prints itself.
+/// Shared text: handing a caller's secret to the verifier is a reference count, not a copy.
 #[derive(Clone)]
-pub struct Secret(String);
+pub struct Secret(std::sync::Arc<str>);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(std::sync::Arc::from(value.into()))
     }
 
     /// The secret's text, for signing only.

@@ -6,6 +6,8 @@
 //! request model (and pulls in the smithy runtime); verification needs the canonical form of the
 //! bytes that arrived, with AWS's error for each way a signature can be wrong.
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -22,14 +24,14 @@ pub struct RequestParts<'a> {
     /// The path as sent (still percent-encoded).
     pub path: &'a str,
     pub query: Option<&'a str>,
-    /// (lower-case name, value) in arrival order.
-    pub headers: &'a [(String, String)],
+    /// (lower-case name, value) in arrival order, borrowed from the request.
+    pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
 }
 
-impl RequestParts<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+impl<'a> RequestParts<'a> {
+    fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
     fn query_pairs(&self) -> Vec<(String, String)> {
@@ -82,33 +84,58 @@ impl AuthError {
     }
 }
 
-/// A parsed signature.
+/// A parsed signature, borrowing from the request where it can (an Authorization header's
+/// fields are slices of it; a presigned URL's are decoded copies).
 #[derive(Clone, Debug)]
-pub struct Signature {
-    pub access_key_id: String,
+pub struct Signature<'a> {
+    pub access_key_id: Cow<'a, str>,
     /// `20261203`.
-    pub date: String,
-    pub region: String,
-    pub service: String,
-    /// Lower-case, as listed.
-    pub signed_headers: Vec<String>,
-    pub signature: String,
+    pub date: Cow<'a, str>,
+    pub region: Cow<'a, str>,
+    pub service: Cow<'a, str>,
+    /// Lower-case names joined by `;`, as listed (see [`Signature::signed_header_names`]).
+    pub signed_headers: Cow<'a, str>,
+    pub signature: Cow<'a, str>,
     /// `20261203T072540Z`.
-    pub amz_date: String,
-    pub security_token: Option<String>,
+    pub amz_date: Cow<'a, str>,
+    pub security_token: Option<Cow<'a, str>>,
     /// From the query string rather than the Authorization header.
     pub presigned: bool,
     /// `X-Amz-Expires` of a presigned request, in seconds.
     pub expires: Option<i64>,
 }
 
+impl Signature<'_> {
+    /// The signed header names, lower-case, in the order listed.
+    pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
+    }
+}
+
+/// The `index`th `/`-separated part of a credential, borrowed when the credential is.
+fn scope_part<'a>(credential: &Cow<'a, str>, index: usize) -> Cow<'a, str> {
+    match credential {
+        Cow::Borrowed(text) => Cow::Borrowed(text.split('/').nth(index).unwrap_or("")),
+        Cow::Owned(text) => Cow::Owned(text.split('/').nth(index).unwrap_or("").to_string()),
+    }
+}
+
 /// Parses the request's signature with AWS's checks in AWS's order (everything that needs
 /// neither the clock nor the secret).
-pub fn parse(parts: &RequestParts<'_>, service: &str) -> Result<Signature, AuthError> {
+pub fn parse<'a>(parts: &RequestParts<'a>, service: &str) -> Result<Signature<'a>, AuthError> {
     let header = parts.header("authorization");
-    let query = parts.query_pairs();
-    let query_value = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let presigned = query_value("X-Amz-Algorithm").is_some();
+    let query = if parts.query.is_some_and(|q| !q.is_empty()) {
+        parts.query_pairs()
+    } else {
+        Vec::new()
+    };
+    let query_value = |name: &str| -> Option<Cow<'a, str>> {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| Cow::Owned(v.clone()))
+    };
+    let presigned = query.iter().any(|(k, _)| k == "X-Amz-Algorithm");
     if header.is_some() && presigned {
         return Err(AuthError::InvalidSignature(
             "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.".to_string(),
@@ -128,20 +155,25 @@ pub fn parse(parts: &RequestParts<'_>, service: &str) -> Result<Signature, AuthE
             if !algorithm.starts_with("AWS4-") {
                 return Err(AuthError::MissingAuthenticationToken);
             }
-            let mut fields: Vec<(String, String)> = Vec::new();
+            // The first of each field counts.
+            let mut fields: [(&str, Option<&'a str>); 3] =
+                [("Credential", None), ("Signature", None), ("SignedHeaders", None)];
             for part in rest.split(',') {
                 if let Some((k, v)) = part.trim().split_once('=') {
-                    fields.push((k.trim().to_string(), v.trim().to_string()));
+                    let k = k.trim();
+                    if let Some(slot) = fields.iter_mut().find(|(name, value)| *name == k && value.is_none()) {
+                        slot.1 = Some(v.trim());
+                    }
                 }
             }
-            let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let field = |name: &str| fields.iter().find(|(k, _)| *k == name).and_then(|(_, v)| *v);
             let mut missing = String::new();
             for name in ["Credential", "Signature", "SignedHeaders"] {
                 if field(name).is_none() {
                     missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
                 }
             }
-            let date = parts.header("x-amz-date").or(parts.header("date")).map(str::to_string);
+            let date = parts.header("x-amz-date").or(parts.header("date"));
             if date.is_none() {
                 missing
                     .push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
@@ -152,11 +184,11 @@ pub fn parse(parts: &RequestParts<'_>, service: &str) -> Result<Signature, AuthE
                 )));
             }
             (
-                algorithm.to_string(),
-                field("Credential").unwrap_or_default(),
-                field("SignedHeaders").unwrap_or_default(),
-                field("Signature").unwrap_or_default(),
-                date.unwrap_or_default(),
+                Cow::Borrowed(algorithm),
+                Cow::Borrowed(field("Credential").unwrap_or_default()),
+                Cow::Borrowed(field("SignedHeaders").unwrap_or_default()),
+                Cow::Borrowed(field("Signature").unwrap_or_default()),
+                Cow::Borrowed(date.unwrap_or_default()),
                 None,
             )
         }
@@ -199,60 +231,74 @@ pub fn parse(parts: &RequestParts<'_>, service: &str) -> Result<Signature, AuthE
             "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
         )));
     }
-    let scope: Vec<&str> = credential.split('/').collect();
-    if scope.len() != 5 {
+    if credential.split('/').count() != 5 {
         return Err(AuthError::IncompleteSignature(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     }
-    let signed_headers: Vec<String> = signed_headers
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    if !signed_headers.iter().any(|h| h == "host") {
+    // Usually listed lower-case and without spaces already: then kept as sent.
+    let signed_headers = if signed_headers
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
+    {
+        Cow::Owned(
+            signed_headers
+                .split(';')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(";"),
+        )
+    } else {
+        signed_headers
+    };
+    if !signed_headers.split(';').any(|h| h == "host") {
         return Err(AuthError::InvalidSignature(
             "'Host' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
         ));
     }
+    let (access_key_id, date, region, scoped_service, terminator) = (
+        scope_part(&credential, 0),
+        scope_part(&credential, 1),
+        scope_part(&credential, 2),
+        scope_part(&credential, 3),
+        scope_part(&credential, 4),
+    );
     let mut problems = Vec::new();
-    if scope[2].is_empty()
-        || !scope[2]
+    if region.is_empty()
+        || !region
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
         problems.push(format!(
-            "Credential should be scoped to a valid region, not '{}'.",
-            scope[2]
+            "Credential should be scoped to a valid region, not '{region}'."
         ));
     }
-    if scope[3] != service {
+    if scoped_service != service {
         problems.push(format!("Credential should be scoped to correct service: '{service}'."));
     }
-    if scope[4] != "aws4_request" {
+    if terminator != "aws4_request" {
         problems.push(format!(
-            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
-            scope[4]
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'."
         ));
     }
-    if scope[1] != &amz_date[..8] {
+    if date != amz_date[..8] {
         problems.push(format!(
-            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
-            scope[1],
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{date}' != '{}', from '{amz_date}'.",
             &amz_date[..8]
         ));
     }
     if !problems.is_empty() {
         return Err(AuthError::InvalidSignature(problems.join(" ")));
     }
-    let security_token = parts
-        .header("x-amz-security-token")
-        .map(str::to_string)
-        .or_else(|| query_value("X-Amz-Security-Token"));
+    let security_token = match parts.header("x-amz-security-token") {
+        Some(token) => Some(Cow::Borrowed(token)),
+        None => query_value("X-Amz-Security-Token"),
+    };
     Ok(Signature {
-        access_key_id: scope[0].to_string(),
-        date: scope[1].to_string(),
-        region: scope[2].to_string(),
-        service: scope[3].to_string(),
+        access_key_id,
+        date,
+        region,
+        service: scoped_service,
         signed_headers,
         signature,
         amz_date,
@@ -352,18 +398,24 @@ pub fn check_time(signature: &Signature, now: i64) -> Result<(), AuthError> {
     Ok(())
 }
 
+#[cfg(test)]
 fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends the lower-case hex of `bytes` to `out`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for byte in bytes {
         out.push(char::from(HEX[usize::from(byte >> 4)]));
         out.push(char::from(HEX[usize::from(byte & 15)]));
     }
-    out
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -380,14 +432,24 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 /// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else `%XX`.
 fn uri_encode(text: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(text.len());
+    push_uri_encoded(&mut out, text, keep_slash);
+    out
+}
+
+/// Appends [`uri_encode`]'s form of `text` to `out`.
+fn push_uri_encoded(out: &mut String, text: &str, keep_slash: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(byte)),
             b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{byte:02X}")),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 15)]));
+            }
         }
     }
-    out
 }
 
 /// Decodes `%XX` escapes and `+` (form encoding).
@@ -420,7 +482,7 @@ pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> Str
     canonical.push('\n');
     // Non-S3 services encode each path segment twice: the path arrives encoded once.
     let path = if parts.path.is_empty() { "/" } else { parts.path };
-    canonical.push_str(&uri_encode(path, true));
+    push_uri_encoded(&mut canonical, path, true);
     canonical.push('\n');
     if parts.query.is_some_and(|q| !q.is_empty()) {
         let mut query: Vec<(String, String)> = parts
@@ -440,16 +502,24 @@ pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> Str
         }
     }
     canonical.push('\n');
-    for name in &signature.signed_headers {
+    for name in signature.signed_header_names() {
         canonical.push_str(name);
         canonical.push(':');
         let mut first = true;
-        for (_, value) in parts.headers.iter().filter(|(n, _)| n == name) {
+        for (_, value) in parts.headers.iter().filter(|(n, _)| *n == name) {
             if !first {
                 canonical.push(',');
             }
             first = false;
-            // Trimmed, inner runs of spaces collapsed to one.
+            // Trimmed, inner runs of spaces collapsed to one (most values need neither).
+            let plain = value.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+                && !value.starts_with(' ')
+                && !value.ends_with(' ')
+                && !value.contains("  ");
+            if plain {
+                canonical.push_str(value);
+                continue;
+            }
             for (index, word) in value.split_whitespace().enumerate() {
                 if index > 0 {
                     canonical.push(' ');
@@ -460,12 +530,7 @@ pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> Str
         canonical.push('\n');
     }
     canonical.push('\n');
-    for (index, name) in signature.signed_headers.iter().enumerate() {
-        if index > 0 {
-            canonical.push(';');
-        }
-        canonical.push_str(name);
-    }
+    canonical.push_str(&signature.signed_headers);
     canonical.push('\n');
     // The payload is hashed from the bytes that arrived: an `x-amz-content-sha256` header that
     // claims another hash cannot make a changed body verify. `UNSIGNED-PAYLOAD` is honoured where
@@ -485,20 +550,28 @@ pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> Str
     if unsigned {
         canonical.push_str("UNSIGNED-PAYLOAD");
     } else {
-        canonical.push_str(&sha256_hex(parts.body));
+        push_hex(&mut canonical, &Sha256::digest(parts.body));
     }
     canonical
 }
 
 pub fn string_to_sign(signature: &Signature, canonical: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256\n{}\n{}/{}/{}/aws4_request\n{}",
-        signature.amz_date,
-        signature.date,
-        signature.region,
-        signature.service,
-        sha256_hex(canonical.as_bytes())
-    )
+    let mut out = String::with_capacity(160);
+    for part in [
+        "AWS4-HMAC-SHA256\n",
+        &signature.amz_date,
+        "\n",
+        &signature.date,
+        "/",
+        &signature.region,
+        "/",
+        &signature.service,
+        "/aws4_request\n",
+    ] {
+        out.push_str(part);
+    }
+    push_hex(&mut out, &Sha256::digest(canonical.as_bytes()));
+    out
 }
 
 /// The signing key a secret derives for a day, region and service (the four-HMAC chain; the
@@ -526,7 +599,8 @@ pub fn verify(parts: &RequestParts<'_>, signature: &Signature, secret: &Secret) 
 pub fn verify_with_key(parts: &RequestParts<'_>, signature: &Signature, key: &[u8; 32]) -> Result<(), AuthError> {
     let canonical = canonical_request(parts, signature);
     let to_sign = string_to_sign(signature, &canonical);
-    let expected = hex(&hmac(key, to_sign.as_bytes()));
+    let mut expected = String::with_capacity(64);
+    push_hex(&mut expected, &hmac(key, to_sign.as_bytes()));
     if crate::secret::constant_time_eq(expected.as_bytes(), signature.signature.as_bytes()) {
         return Ok(());
     }
@@ -553,13 +627,13 @@ pub fn authorization_header(
     signed_headers.sort();
     signed_headers.dedup();
     let signature = Signature {
-        access_key_id: access_key_id.to_string(),
-        date: amz_date.get(..8).unwrap_or("").to_string(),
-        region: region.to_string(),
-        service: service.to_string(),
-        signed_headers,
-        signature: String::new(),
-        amz_date: amz_date.to_string(),
+        access_key_id: Cow::Borrowed(access_key_id),
+        date: Cow::Borrowed(amz_date.get(..8).unwrap_or("")),
+        region: Cow::Borrowed(region),
+        service: Cow::Borrowed(service),
+        signed_headers: Cow::Owned(signed_headers.join(";")),
+        signature: Cow::Borrowed(""),
+        amz_date: Cow::Borrowed(amz_date),
         security_token: None,
         presigned: false,
         expires: None,
@@ -568,8 +642,7 @@ pub fn authorization_header(
     let signed = sign(secret, &signature, &string_to_sign(&signature, &canonical));
     format!(
         "AWS4-HMAC-SHA256 Credential={access_key_id}/{}/{region}/{service}/aws4_request, SignedHeaders={}, Signature={signed}",
-        signature.date,
-        signature.signed_headers.join(";")
+        signature.date, signature.signed_headers
     )
 }
 
@@ -582,11 +655,11 @@ mod tests {
     #[test]
     fn the_aws_test_suite_get_vanilla_signature_verifies() {
         let headers = vec![
-            ("host".to_string(), "example.amazonaws.com".to_string()),
-            ("x-amz-date".to_string(), "20150830T123600Z".to_string()),
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
             (
-                "authorization".to_string(),
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31".to_string(),
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
             ),
         ];
         let parts = RequestParts {
@@ -648,12 +721,12 @@ mod tests {
             ),
         ];
         for (authorization, date, expected) in cases {
-            let mut headers = vec![("host".to_string(), "localhost".to_string())];
+            let mut headers = vec![("host", "localhost")];
             if !authorization.is_empty() {
-                headers.push(("authorization".to_string(), authorization.to_string()));
+                headers.push(("authorization", authorization));
             }
             if let Some(date) = date {
-                headers.push(("x-amz-date".to_string(), date.to_string()));
+                headers.push(("x-amz-date", date));
             }
             let parts = RequestParts {
                 method: "POST",
@@ -669,10 +742,11 @@ mod tests {
     #[test]
     fn a_signed_request_verifies_and_a_changed_body_does_not() {
         let secret = Secret::new("test");
+        let body_hash = sha256_hex(br#"{"TableName":"T"}"#);
         let mut headers = vec![
-            ("host".to_string(), "127.0.0.1:4566".to_string()),
-            ("x-amz-date".to_string(), "20261203T080000Z".to_string()),
-            ("x-amz-content-sha256".to_string(), sha256_hex(br#"{"TableName":"T"}"#)),
+            ("host", "127.0.0.1:4566"),
+            ("x-amz-date", "20261203T080000Z"),
+            ("x-amz-content-sha256", body_hash.as_str()),
         ];
         let body = br#"{"TableName":"T"}"#;
         let parts = RequestParts {
@@ -683,7 +757,7 @@ mod tests {
             body,
         };
         let header = authorization_header(&parts, "test", &secret, "us-east-1", "dynamodb", "20261203T080000Z");
-        headers.push(("authorization".to_string(), header));
+        headers.push(("authorization", header.as_str()));
         let check = |body: &[u8]| {
             let parts = RequestParts {
                 method: "POST",
@@ -701,6 +775,32 @@ mod tests {
             check(br#"{"TableName":"U"}"#),
             Err(AuthError::InvalidSignature(_))
         ));
+    }
+
+    #[test]
+    fn header_values_are_trimmed_and_inner_spaces_collapsed() {
+        let authorization = "AWS4-HMAC-SHA256 Credential=K/20150830/us-east-1/service/aws4_request, SignedHeaders=Host;My-Header1;X-Amz-Date, Signature=x";
+        let headers = vec![
+            ("host", "example.amazonaws.com"),
+            ("my-header1", "  value1   value2\t"),
+            ("my-header1", "plain value"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("authorization", authorization),
+        ];
+        let parts = RequestParts {
+            method: "GET",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body: b"",
+        };
+        let signature = parse(&parts, "service").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(signature.signed_headers, "host;my-header1;x-amz-date");
+        assert_eq!(signature.access_key_id, "K");
+        assert_eq!(
+            canonical_request(&parts, &signature),
+            "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1 value2,plain value\nx-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]

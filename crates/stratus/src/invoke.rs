@@ -173,7 +173,10 @@ async fn through_server(endpoint: &str, function: &str, event: Bytes) -> Result<
             method: "POST",
             path: &path,
             query: None,
-            headers: &headers,
+            headers: &headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect::<Vec<_>>(),
             body: &event,
         },
         credentials::ADMIN_ACCESS_KEY_ID,
