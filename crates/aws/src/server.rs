@@ -568,8 +568,12 @@ async fn handle_aws(
             return error_response(&ApiError::serialization(None), request_id);
         }
     };
-    // 2. The body must be JSON (an empty body counts as `{}`).
-    if !body.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+    // 2. The body must be JSON (an empty body counts as `{}`). One pass checks it and reads the
+    // table and index names a function's permissions are checked against; only a body that
+    // does not name them as strings is read again to tell valid JSON from invalid.
+    let blank = body.iter().all(u8::is_ascii_whitespace);
+    let named = if blank { None } else { access::target(&body) };
+    if !blank && named.is_none() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return error_response(&ApiError::serialization(None), request_id);
     }
     // The body as a document, for the permissions a function's request needs.
@@ -615,7 +619,7 @@ async fn handle_aws(
         let plain = if keys {
             None
         } else {
-            access::plain_needs(&endpoint.dynamodb, operation, &body)
+            access::plain_needs(&endpoint.dynamodb, operation, named.as_ref())
         };
         let needs = plain.unwrap_or_else(|| access::needs(&endpoint.dynamodb, operation, &document(), keys));
         if let Err(denied) = endpoint.iam.authorize(caller.as_ref(), &needs) {

@@ -134,16 +134,23 @@ pub fn needs(engine: &Engine, operation: Operation, body: &Value, keys: bool) ->
 
 /// The fields a single-table request names, borrowed from its body.
 #[derive(serde::Deserialize)]
-struct Target<'a> {
+pub struct Target<'a> {
     #[serde(rename = "TableName", borrow, default)]
     table: Option<std::borrow::Cow<'a, str>>,
     #[serde(rename = "IndexName", borrow, default)]
     index: Option<std::borrow::Cow<'a, str>>,
 }
 
-/// [`needs`] without condition keys for the single-table item operations, read straight from
-/// the body's bytes (no document tree); `None` for other operations or bodies.
-pub fn plain_needs(engine: &Engine, operation: Operation, body: &[u8]) -> Option<Vec<Need>> {
+/// The table and index a request body names, read straight from its bytes (no document tree);
+/// `None` when the body is not a JSON object or names them with the wrong types. Reading it
+/// also checks that the whole body is well-formed JSON.
+pub fn target(body: &[u8]) -> Option<Target<'_>> {
+    serde_json::from_slice(body).ok()
+}
+
+/// [`needs`] without condition keys for the single-table item operations, from the body's
+/// [`target`]; `None` for other operations or bodies.
+pub fn plain_needs(engine: &Engine, operation: Operation, target: Option<&Target<'_>>) -> Option<Vec<Need>> {
     let single = matches!(
         operation,
         Operation::GetItem
@@ -157,13 +164,13 @@ pub fn plain_needs(engine: &Engine, operation: Operation, body: &[u8]) -> Option
     if !single {
         return None;
     }
-    let target: Target<'_> = serde_json::from_slice(body).ok()?;
-    let Some(table) = target.table else {
+    let target = target?;
+    let Some(table) = &target.table else {
         return Some(Vec::new());
     };
     let resource = match (&target.index, operation) {
-        (Some(index), Operation::Query | Operation::Scan) => format!("{}/index/{index}", engine.table_arn(&table)),
-        _ => engine.table_arn(&table),
+        (Some(index), Operation::Query | Operation::Scan) => format!("{}/index/{index}", engine.table_arn(table)),
+        _ => engine.table_arn(table),
     };
     Some(vec![Need::new(operation.name(), resource)])
 }
@@ -572,13 +579,16 @@ mod tests {
         for (operation, body) in bodies {
             let bytes = body.to_string().into_bytes();
             assert_eq!(
-                plain_needs(&engine, operation, &bytes),
+                plain_needs(&engine, operation, target(&bytes).as_ref()),
                 Some(needs(&engine, operation, &body, false)),
                 "{operation:?} {body}"
             );
         }
-        assert_eq!(plain_needs(&engine, Operation::BatchGetItem, b"{}"), None);
-        assert_eq!(plain_needs(&engine, Operation::GetItem, br#"{"TableName": 5}"#), None);
+        assert_eq!(plain_needs(&engine, Operation::BatchGetItem, target(b"{}").as_ref()), None);
+        assert_eq!(
+            plain_needs(&engine, Operation::GetItem, target(br#"{"TableName": 5}"#).as_ref()),
+            None
+        );
     }
 
     #[test]
