@@ -584,7 +584,10 @@ mod tests {
                 "{operation:?} {body}"
             );
         }
-        assert_eq!(plain_needs(&engine, Operation::BatchGetItem, target(b"{}").as_ref()), None);
+        assert_eq!(
+            plain_needs(&engine, Operation::BatchGetItem, target(b"{}").as_ref()),
+            None
+        );
         assert_eq!(
             plain_needs(&engine, Operation::GetItem, target(br#"{"TableName": 5}"#).as_ref()),
             None
