@@ -2,6 +2,7 @@
 //! machine. Only this crate reads flags, the environment and sockets.
 
 mod app;
+mod batched;
 mod cli;
 mod credentials;
 mod invoke;
@@ -59,6 +60,7 @@ fn main() -> std::process::ExitCode {
         },
         Command::Iam(IamCommand::Report(args)) => report::run(args),
     };
+    batched::flush();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -137,10 +139,13 @@ pub fn lambda_options(
 
 /// Prints function log lines as `[FunctionName] text`, on stdout or stderr.
 pub fn terminal_sink(to_stderr: bool) -> LogSink {
-    log_sink(to_stderr, LogFormat::Text)
+    log_sink(to_stderr, LogFormat::Text, false)
 }
 
-fn log_sink(to_stderr: bool, format: LogFormat) -> LogSink {
+/// `batched`: gathered and written a few milliseconds later (`stratus start`, where every
+/// request logs several lines); otherwise written at once (`stratus invoke`, whose logs must
+/// come out before its result).
+fn log_sink(to_stderr: bool, format: LogFormat, batched: bool) -> LogSink {
     Arc::new(move |line: &LogLine| {
         let text = match format {
             LogFormat::Text => format!("[{}] {}\n", line.function, line.text),
@@ -155,7 +160,14 @@ fn log_sink(to_stderr: bool, format: LogFormat) -> LogSink {
                 })
             ),
         };
-        if to_stderr {
+        let stream = if to_stderr {
+            batched::Stream::Stderr
+        } else {
+            batched::Stream::Stdout
+        };
+        if batched {
+            batched::write(stream, &text);
+        } else if to_stderr {
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
         } else {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -191,7 +203,7 @@ fn access_log(format: LogFormat) -> stratus_gateway::AccessLog {
                 })
             ),
         };
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        batched::write(batched::Stream::Stdout, &text);
     })
 }
 
@@ -259,7 +271,7 @@ fn start(args: StartArgs) -> Result<()> {
             format!("http://{bound}"),
             &args.function_options,
             issuer,
-            log_sink(false, args.log_format),
+            log_sink(false, args.log_format, true),
         );
         let lambda = Lambda::start(options, functions.clone())
             .with_context(|| format!("cannot prepare the runtime files in {}", cache.display()))?;
