@@ -307,17 +307,12 @@ impl Head {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// (lower-case name, value) pairs in arrival order, as the verifier reads them (borrowed:
-    /// a value that is not UTF-8 reads as U+FFFD, which no signature can cover).
-    fn header_pairs(&self) -> Vec<(&str, &str)> {
+    /// (lower-case name, value) pairs in arrival order, as the verifier reads them (borrowed
+    /// when UTF-8, as nearly every value is; otherwise decoded lossily).
+    fn header_pairs(&self) -> Vec<(&str, std::borrow::Cow<'_, str>)> {
         self.headers
             .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str(),
-                    std::str::from_utf8(value.as_bytes()).unwrap_or("\u{FFFD}"),
-                )
-            })
+            .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes())))
             .collect()
     }
 
@@ -341,7 +336,8 @@ fn authenticate(
             Err(error) => Err(auth_error_of(&error)),
         };
     }
-    let headers = head.header_pairs();
+    let decoded = head.header_pairs();
+    let headers: Vec<(&str, &str)> = decoded.iter().map(|(name, value)| (*name, value.as_ref())).collect();
     let parts = RequestParts {
         method: head.method.as_str(),
         path: head.uri.path(),

@@ -236,10 +236,11 @@ pub fn parse<'a>(parts: &RequestParts<'a>, service: &str) -> Result<Signature<'a
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     }
-    // Usually listed lower-case and without spaces already: then kept as sent.
+    // Usually listed lower-case, in plain ASCII, without spaces: then kept as sent (anything
+    // else goes through the trim and lower-casing, which also strip Unicode whitespace).
     let signed_headers = if signed_headers
         .bytes()
-        .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
+        .any(|b| !b.is_ascii_graphic() || b.is_ascii_uppercase())
     {
         Cow::Owned(
             signed_headers
@@ -801,6 +802,25 @@ mod tests {
             canonical_request(&parts, &signature),
             "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1 value2,plain value\nx-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn signed_header_names_are_trimmed_of_unicode_whitespace_too() {
+        let authorization = "AWS4-HMAC-SHA256 Credential=K/20150830/us-east-1/service/aws4_request, SignedHeaders=host\u{a0};x-amz-date, Signature=x";
+        let headers = vec![
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("authorization", authorization),
+        ];
+        let parts = RequestParts {
+            method: "GET",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body: b"",
+        };
+        let signature = parse(&parts, "service").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(signature.signed_headers, "host;x-amz-date");
     }
 
     #[test]

@@ -14,6 +14,8 @@ use std::time::Duration;
 const FLUSH_DELAY: Duration = Duration::from_millis(5);
 /// A buffer this big is written by the caller that filled it.
 const FLUSH_BYTES: usize = 64 * 1024;
+/// What a fresh buffer is allocated with (a few hundred lines).
+const BUFFER_BYTES: usize = 8 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -41,7 +43,7 @@ impl Batch {
 
     fn take(&self) -> Vec<u8> {
         match self.buffer.lock() {
-            Ok(mut buffer) => std::mem::take(&mut *buffer),
+            Ok(mut buffer) => std::mem::replace(&mut *buffer, Vec::with_capacity(BUFFER_BYTES)),
             Err(_) => Vec::new(),
         }
     }
@@ -84,7 +86,7 @@ fn batch(stream: Stream) -> Option<&'static Batch> {
     *cell.get_or_init(|| {
         // One per stream for the life of the process: leaked on purpose.
         let batch: &'static Batch = Box::leak(Box::new(Batch {
-            buffer: Mutex::new(Vec::with_capacity(8 * 1024)),
+            buffer: Mutex::new(Vec::with_capacity(BUFFER_BYTES)),
             writing: Mutex::new(()),
             filled: Condvar::new(),
             stream,
