@@ -3,7 +3,7 @@
 # front of trivial Python and Node handlers, against a bare hyper server (the HTTP ceiling) and
 # the same app on serverless-offline, in one run.
 #
-#   bench/lambda.sh                      # 10 s per case, 3 rounds: about 17 minutes
+#   bench/lambda.sh                      # 10 s per case, 3 rounds: 10-17 minutes
 #   BENCH_SECS=2 BENCH_ROUNDS=1 bench/lambda.sh   # quick pass
 #   BENCH_TARGETS="ceiling stratus" bench/lambda.sh  # without serverless-offline
 #
