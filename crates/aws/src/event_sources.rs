@@ -105,6 +105,8 @@ pub struct ScheduleTrigger {
     /// From `ScheduleV2` (EventBridge Scheduler) rather than an EventBridge rule.
     pub scheduler: bool,
     pub enabled: bool,
+    /// `ScheduleExpressionTimezone` (`ScheduleV2` only): its name and its rules.
+    pub timezone: Option<(String, jiff::tz::TimeZone)>,
 }
 
 impl ScheduleTrigger {
@@ -116,6 +118,13 @@ impl ScheduleTrigger {
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{function}: the {kind} event {name} has no {key}"))?;
         let schedule = Schedule::parse(expression).map_err(|e| format!("{function}: event {name}: {e}"))?;
+        let timezone = match properties.get("ScheduleExpressionTimezone").and_then(Value::as_str) {
+            Some(zone) if scheduler => Some((
+                zone.to_string(),
+                crate::schedule::time_zone(zone).map_err(|e| format!("{function}: event {name}: {e}"))?,
+            )),
+            _ => None,
+        };
         let enabled = properties.get("Enabled") != Some(&Value::Bool(false))
             && properties.get("State").and_then(Value::as_str) != Some("DISABLED");
         Ok(ScheduleTrigger {
@@ -131,7 +140,14 @@ impl ScheduleTrigger {
                 .unwrap_or_else(|| format!("{function}{name}")),
             scheduler,
             enabled,
+            timezone,
         })
+    }
+
+    /// The first fire time strictly after `after` (epoch seconds), on the schedule's time zone.
+    pub fn next_after(&self, after: i64) -> Option<i64> {
+        self.schedule
+            .next_after_in(after, self.timezone.as_ref().map(|(_, zone)| zone))
     }
 }
 
@@ -206,7 +222,7 @@ async fn run_schedule(
 ) {
     loop {
         let now = stratus_lambda::logs::now_ms() as i64 / 1000;
-        let Some(next) = trigger.schedule.next_after(now) else {
+        let Some(next) = trigger.next_after(now) else {
             return;
         };
         let wait = Duration::from_secs((next - now).max(0) as u64);

@@ -1,9 +1,14 @@
 //! EventBridge schedule expressions: `rate(5 minutes)`, `cron(0 9 ? * MON-FRI *)` (six fields:
 //! minutes, hours, day-of-month, month, day-of-week, year; `*`, `?`, lists, ranges, steps, names,
 //! `L` for the last day of the month, `N#K` for the Kth weekday N) and `at(2030-01-01T00:00:00)`.
-//! Times are UTC.
+//! Times are UTC, or the wall clock of an IANA time zone (EventBridge Scheduler's
+//! `ScheduleExpressionTimezone`): a cron time that does not exist on the day the clocks go forward
+//! is skipped, and one that occurs twice when they go back fires once, as the Scheduler does;
+//! rates are durations and are not affected.
 
 use std::time::Duration;
+
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 /// A parsed schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,6 +182,83 @@ impl Schedule {
             Schedule::Cron(cron) => cron.next_after(after),
         }
     }
+
+    /// [`Schedule::next_after`] with cron and `at` times read on `zone`'s wall clock.
+    pub fn next_after_in(&self, after: i64, zone: Option<&TimeZone>) -> Option<i64> {
+        let Some(zone) = zone else {
+            return self.next_after(after);
+        };
+        match self {
+            Schedule::Rate(_) => self.next_after(after),
+            // A one-time schedule in a gap fires at the first instant after it, in a fold at the
+            // earlier of the two (what `compatible` disambiguation gives).
+            Schedule::At(local) => {
+                let at = earliest_instant(zone, *local).or_else(|| {
+                    let datetime = civil(*local)?;
+                    zone.to_ambiguous_timestamp(datetime)
+                        .compatible()
+                        .ok()
+                        .map(|t| t.as_second())
+                })?;
+                (at > after).then_some(at)
+            }
+            Schedule::Cron(cron) => {
+                // Walk wall-clock minutes (read as if they were UTC) and map each back to an
+                // instant: none in a gap (skipped), the earlier one in a fold (so a time the clocks
+                // repeat fires once).
+                let mut local = after.checked_add(offset_seconds(zone, after))?;
+                for _ in 0..100_000 {
+                    let candidate = cron.next_after(local)?;
+                    if let Some(at) = earliest_instant(zone, candidate)
+                        && at > after
+                    {
+                        return Some(at);
+                    }
+                    local = candidate;
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The UTC offset of `zone` at the instant `epoch` (seconds east of UTC).
+fn offset_seconds(zone: &TimeZone, epoch: i64) -> i64 {
+    jiff::Timestamp::from_second(epoch).map_or(0, |t| i64::from(zone.to_offset(t).seconds()))
+}
+
+/// A wall-clock time given as seconds since the epoch read as UTC, as a civil datetime.
+fn civil(local: i64) -> Option<jiff::civil::DateTime> {
+    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+    let in_day = local.rem_euclid(86_400);
+    jiff::civil::DateTime::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+        i8::try_from(in_day / 3600).ok()?,
+        i8::try_from(in_day % 3600 / 60).ok()?,
+        i8::try_from(in_day % 60).ok()?,
+        0,
+    )
+    .ok()
+}
+
+/// The earliest instant at which `zone`'s clock reads `local`; `None` when it never does (the
+/// hour skipped when the clocks go forward).
+fn earliest_instant(zone: &TimeZone, local: i64) -> Option<i64> {
+    let datetime = civil(local)?;
+    match zone.to_ambiguous_timestamp(datetime).offset() {
+        AmbiguousOffset::Unambiguous { offset } => Some(local - i64::from(offset.seconds())),
+        AmbiguousOffset::Gap { .. } => None,
+        AmbiguousOffset::Fold { before, after } => Some(local - i64::from(before.seconds().max(after.seconds()))),
+    }
+}
+
+/// The IANA time zone of a `ScheduleExpressionTimezone` (`America/New_York`, `UTC`); a name the
+/// time zone database does not know is an error (the schedule is not run).
+pub fn time_zone(name: &str) -> Result<TimeZone, String> {
+    TimeZone::get(name)
+        .map_err(|_| format!("unknown ScheduleExpressionTimezone '{name}' (not in the IANA time zone database)"))
 }
 
 impl Cron {
@@ -338,6 +420,72 @@ mod tests {
         ] {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn cron_in_a_time_zone_skips_the_missing_hour_and_fires_once_in_the_repeated_one() {
+        let Ok(new_york) = time_zone("America/New_York") else {
+            panic!("no America/New_York in the time zone database");
+        };
+        let zone = Some(&new_york);
+        // 09:00 New York is 14:00 UTC in winter (EST) and 13:00 UTC in summer (EDT).
+        let daily = Schedule::parse("cron(0 9 * * ? *)").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            daily.next_after_in(at("2026-01-15T00:00:00"), zone),
+            Some(at("2026-01-15T14:00:00"))
+        );
+        assert_eq!(
+            daily.next_after_in(at("2026-07-15T00:00:00"), zone),
+            Some(at("2026-07-15T13:00:00"))
+        );
+        // 2026-03-08: 02:00-02:59 does not exist; 02:30 is skipped that day.
+        let half_past_two = Schedule::parse("cron(30 2 * * ? *)").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            half_past_two.next_after_in(at("2026-03-08T05:00:00"), zone),
+            Some(at("2026-03-09T06:30:00"))
+        );
+        // 2026-11-01: 01:00-01:59 happens twice (EDT, then EST); 01:30 fires only the first time.
+        let half_past_one = Schedule::parse("cron(30 1 * * ? *)").unwrap_or_else(|e| panic!("{e}"));
+        let first = half_past_one.next_after_in(at("2026-11-01T04:00:00"), zone);
+        assert_eq!(first, Some(at("2026-11-01T05:30:00")));
+        assert_eq!(
+            half_past_one.next_after_in(at("2026-11-01T05:30:00"), zone),
+            Some(at("2026-11-02T06:30:00"))
+        );
+        // Every 30 minutes through the repeated hour: 01:00 and 01:30 once each, then 02:00 EST.
+        let every_half_hour = Schedule::parse("cron(0/30 * * * ? *)").unwrap_or_else(|e| panic!("{e}"));
+        let mut fired = Vec::new();
+        let mut after = at("2026-11-01T04:45:00");
+        for _ in 0..3 {
+            let Some(next) = every_half_hour.next_after_in(after, zone) else {
+                panic!("no next fire after {after}");
+            };
+            fired.push(iso_seconds(next));
+            after = next;
+        }
+        assert_eq!(
+            fired,
+            ["2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z", "2026-11-01T07:00:00Z"]
+        );
+        // Rates are durations: the zone changes nothing.
+        let rate = Schedule::parse("rate(1 hour)").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rate.next_after_in(at("2026-03-08T06:10:00"), zone),
+            rate.next_after(at("2026-03-08T06:10:00"))
+        );
+        // at() is a wall-clock time in the zone.
+        let once = Schedule::parse("at(2026-07-04T12:00:00)").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            once.next_after_in(at("2026-07-01T00:00:00"), zone),
+            Some(at("2026-07-04T16:00:00"))
+        );
+        assert_eq!(
+            time_zone("Mars/Olympus_Mons").map(|_| ()),
+            Err(
+                "unknown ScheduleExpressionTimezone 'Mars/Olympus_Mons' (not in the IANA time zone database)"
+                    .to_string()
+            )
+        );
     }
 
     #[test]

@@ -212,7 +212,18 @@ async fn schedules(endpoint: &AwsEndpoint, request: &Request<Incoming>, request_
         let list: Vec<serde_json::Value> = sources
             .schedules()
             .iter()
-            .map(|s| serde_json::json!({"function": s.function, "event": s.name, "enabled": s.enabled, "rule": s.rule_name}))
+            .map(|s| {
+                let now = stratus_lambda::logs::now_ms() as i64 / 1000;
+                serde_json::json!({
+                    "function": s.function,
+                    "event": s.name,
+                    "enabled": s.enabled,
+                    "rule": s.rule_name,
+                    "expression": s.expression,
+                    "timezone": s.timezone.as_ref().map(|(name, _)| name),
+                    "next": s.next_after(now).map(crate::schedule::iso_seconds),
+                })
+            })
             .collect();
         return response(
             StatusCode::OK,

@@ -291,7 +291,12 @@ fn start(args: StartArgs) -> Result<()> {
             .map(|t| format!("{} ← stream of table {} ({})", t.function, t.table, t.starting_position))
             .chain(schedules.iter().map(|s| {
                 let state = if s.enabled { "" } else { ", disabled" };
-                format!("{} ← schedule {} ({}{state})", s.function, s.name, s.expression)
+                let zone = s
+                    .timezone
+                    .as_ref()
+                    .map(|(name, _)| format!(", {name}"))
+                    .unwrap_or_default();
+                format!("{} ← schedule {} ({}{zone}{state})", s.function, s.name, s.expression)
             }))
             .collect();
         let sources = stratus_aws::event_sources::start(
