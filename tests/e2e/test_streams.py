@@ -12,7 +12,8 @@ at run time), the UpdateTable reference ("You receive a
 ValidationException if you try to enable a stream on a table that already has a stream, or if
 you try to disable a stream on a table that doesn't have a stream"), and the Streams developer
 guide (a disabled stream stays readable for 24 hours; re-enabling creates a new stream with its
-own ARN)."""
+own ARN), and the DeleteTable reference ("the corresponding stream on that table goes into the
+DISABLED state, and the stream is automatically deleted after 24 hours")."""
 
 from __future__ import annotations
 
@@ -195,8 +196,9 @@ def test_list_streams_with_and_without_table_name(ddb, streams, tables):
     assert streams.list_streams(TableName=first)["Streams"] == [mine[first]]
     assert streams.list_streams(TableName=plain)["Streams"] == []
     # Paging with Limit and ExclusiveStartStreamArn reaches every stream once.
+    # (Deleted tables' streams are listed too, for 24 hours: the shared server has many.)
     seen, start = [], None
-    for _ in range(200):
+    for _ in range(5000):
         page = streams.list_streams(Limit=1, **({"ExclusiveStartStreamArn": start} if start else {}))
         assert len(page["Streams"]) <= 1
         seen.extend(s["StreamArn"] for s in page["Streams"])
@@ -356,3 +358,25 @@ def test_reenabling_creates_a_new_stream_and_the_old_one_stays_readable(ddb, str
     assert streams.describe_stream(StreamArn=new_arn)["StreamDescription"]["StreamStatus"] == "ENABLED"
     # ListStreams names both (AWS keeps a disabled stream for 24 hours).
     assert {s["StreamArn"] for s in streams.list_streams(TableName=table)["Streams"]} == {old_arn, new_arn}
+
+
+def test_a_deleted_tables_stream_stays_readable_and_disabled(ddb, streams, tables):
+    table = _stream_table(tables, "NEW_IMAGE")
+    arn = _arn(ddb, table)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "kept"}})
+    ddb.delete_table(TableName=table)
+    err = error_of(ddb.describe_table, TableName=table)
+    assert code_and_message(err)[0] == "ResourceNotFoundException"
+    stream = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert stream["StreamStatus"] == "DISABLED"
+    assert stream["TableName"] == table
+    (shard,) = stream["Shards"]
+    assert SEQUENCE_RE.match(shard["SequenceNumberRange"]["EndingSequenceNumber"])  # closed
+    records = stream_records(streams, arn)
+    assert [(r["eventName"], r["dynamodb"]["NewImage"]) for r in records] == [("INSERT", {"pk": {"S": "kept"}})]
+    assert [s["StreamArn"] for s in streams.list_streams(TableName=table)["Streams"]] == [arn]
+    # A table created again under the name gets a stream of its own; the old one is listed first.
+    _stream_table(tables, "KEYS_ONLY", TableName=table)
+    new_arn = _arn(ddb, table)
+    assert new_arn != arn
+    assert [s["StreamArn"] for s in streams.list_streams(TableName=table)["Streams"]] == [arn, new_arn]

@@ -51,6 +51,12 @@ fn table_key(name: &str) -> Vec<u8> {
     format!("table/{name}").into_bytes()
 }
 
+/// A deleted table's definition, kept while its streams are readable (24 hours, as AWS keeps
+/// a deleted table's stream).
+fn retired_key(table_id: u64) -> Vec<u8> {
+    format!("retired/{table_id:020}").into_bytes()
+}
+
 fn stats_key(id: u64) -> Vec<u8> {
     format!("stats/{id}").into_bytes()
 }
@@ -547,6 +553,8 @@ pub struct PageOutput {
 pub struct Engine {
     store: Arc<dyn Store>,
     catalog: RwLock<BTreeMap<String, Arc<Table>>>,
+    /// Deleted tables whose (now disabled) streams are still readable, oldest first.
+    retired: RwLock<Vec<Arc<TableDefinition>>>,
     clock: Arc<dyn Clock>,
     sequence: Arc<AtomicU64>,
     idempotency: batch::Idempotency,
@@ -597,6 +605,23 @@ impl Engine {
                 ControlFlow::Continue(())
             },
         )?;
+        let mut retired = Vec::new();
+        store.scan(
+            META_SPACE,
+            KeyRange {
+                start: Bound::Included(b"retired/"),
+                end: Bound::Excluded(b"retired0"),
+            },
+            false,
+            &mut |_, value| {
+                retired.push(TableDefinition::decode(value));
+                ControlFlow::Continue(())
+            },
+        )?;
+        let retired = retired
+            .into_iter()
+            .map(|d| d.map(Arc::new).map_err(corrupt))
+            .collect::<Result<Vec<_>, Error>>()?;
         for definition in definitions {
             let definition = definition.map_err(corrupt)?;
             let stats = Arc::new(Stats::load(store.as_ref(), &stats_key(definition.id))?);
@@ -615,6 +640,7 @@ impl Engine {
         Ok(Engine {
             store,
             catalog: RwLock::new(catalog),
+            retired: RwLock::new(retired),
             clock,
             sequence,
             idempotency: batch::Idempotency::default(),
@@ -667,6 +693,14 @@ impl Engine {
 
     fn catalog_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Table>>> {
         self.catalog.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn retired(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<TableDefinition>>> {
+        self.retired.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn retired_mut(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Arc<TableDefinition>>> {
+        self.retired.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The table for an item operation ("Requested resource not found" when missing).
@@ -826,8 +860,22 @@ impl Engine {
         let space = table.space.clone();
         let table_name = name.to_string();
         let indexes: Vec<(u64, String)> = table.definition.indexes().map(|i| (i.id, i.space())).collect();
-        // The table's streams go with it, the previous ones too.
-        let streams: Vec<String> = table.definition.streams().map(|s| stream_space(s.id)).collect();
+        // As on AWS, the table's stream is disabled, not dropped: its records (and those of the
+        // previous streams) stay readable until 24 hours after they were disabled, when
+        // `trim_streams` drops them with the retired definition.
+        let retired = (table.definition.streams().next().is_some()).then(|| {
+            let now = self.clock.now_ms();
+            let mut definition = table.definition.clone();
+            if let Some(mut stream) = definition.stream.take() {
+                if stream.enabled || stream.disabled_ms.is_none() {
+                    stream.disabled_ms = Some(now);
+                }
+                stream.enabled = false;
+                definition.previous_streams.push(stream);
+            }
+            Arc::new(definition)
+        });
+        let retired_record = retired.as_ref().map(|d| (retired_key(id), d.encode()));
         let ttl = ttl_space(id);
         let collections = table.collections_space();
         // Leave the catalog first so no new write job targets the table; jobs already queued
@@ -840,14 +888,17 @@ impl Engine {
                 txn.delete(META_SPACE, &index_stats_key(*index_id))?;
                 txn.drop_space(index_space)?;
             }
-            for stream in &streams {
-                txn.drop_space(stream)?;
+            if let Some((key, value)) = &retired_record {
+                txn.put(META_SPACE, key, value)?;
             }
             txn.drop_space(&ttl)?;
             txn.drop_space(&collections)?;
             txn.drop_space(&space)
         })
         .await?;
+        if let Some(retired) = retired {
+            self.retired_mut().push(retired);
+        }
         Ok(description)
     }
 

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use stratus_storage::{KeyRange, write};
 
-use super::{Engine, WriteMeta, corrupt, stream_space, ttl_space};
+use super::{Engine, META_SPACE, WriteMeta, corrupt, retired_key, stream_space, ttl_space};
 use crate::codec::decode_item;
 use crate::error::Error;
 use crate::key::KeySchema;
 use crate::stream::{self, Iterator, StreamRecord};
-use crate::table::{StreamState, TtlState};
+use crate::table::{StreamState, TableDefinition, TtlState};
 use crate::value::Item;
 
 /// GetShardIterator's `ShardIteratorType`.
@@ -61,9 +61,21 @@ impl Engine {
     /// an iterator that does not decode or names a stream no longer there.
     pub fn iterator_stream_arn(&self, iterator: &str) -> Option<String> {
         let position = Iterator::decode(iterator)?;
-        let table = self.catalog().get(&position.table).cloned()?;
-        let stream = table.definition.stream_by_id(position.stream_id)?;
+        let (_, stream) = self.stream_by_id(&position.table, position.stream_id)?;
         Some(self.stream_arn(&position.table, &stream.label))
+    }
+
+    /// A kept stream of a table, or of a deleted table of that name, by its records space.
+    fn stream_by_id(&self, table: &str, stream_id: u64) -> Option<(Arc<TableDefinition>, StreamState)> {
+        if let Some(table) = self.catalog().get(table)
+            && let Some(stream) = table.definition.stream_by_id(stream_id)
+        {
+            return Some((Arc::new(table.definition.clone()), stream.clone()));
+        }
+        self.retired()
+            .iter()
+            .filter(|d| d.name == table)
+            .find_map(|d| d.stream_by_id(stream_id).map(|s| (Arc::clone(d), s.clone())))
     }
 
     /// Streams, optionally of one table, in table order and each table's oldest first (a
@@ -76,25 +88,36 @@ impl Engine {
     ) -> Result<(Vec<StreamListing>, Option<String>), Error> {
         if let Some(name) = table
             && !self.catalog().contains_key(name)
+            && !self.retired().iter().any(|d| d.name == name)
         {
             return Err(Error::ResourceNotFound(format!(
                 "Requested resource not found: Table: {name} not found"
             )));
         }
-        let mut streams: Vec<StreamListing> = self
-            .catalog()
-            .values()
-            .filter(|t| table.is_none_or(|name| t.definition.name == name))
-            .flat_map(|t| {
-                t.definition.streams().map(|stream| {
+        // A deleted table's streams come before those of a table created since under its name.
+        // (One lock at a time: the retired list is copied out first.)
+        let retired: Vec<Arc<TableDefinition>> = self.retired().clone();
+        let catalog = self.catalog();
+        let mut definitions: Vec<&TableDefinition> = retired
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(catalog.values().map(|t| &t.definition))
+            .filter(|d| table.is_none_or(|name| d.name == name))
+            .collect();
+        definitions.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut streams: Vec<StreamListing> = definitions
+            .into_iter()
+            .flat_map(|d| {
+                d.streams().map(|stream| {
                     (
-                        self.stream_arn(&t.definition.name, &stream.label),
-                        t.definition.name.clone(),
+                        self.stream_arn(&d.name, &stream.label),
+                        d.name.clone(),
                         stream.label.clone(),
                     )
                 })
             })
             .collect();
+        drop(catalog);
         if let Some(start) = exclusive_start
             && let Some(position) = streams.iter().position(|(arn, _, _)| arn == start)
         {
@@ -110,16 +133,25 @@ impl Engine {
         Ok((streams, last))
     }
 
-    /// The table and stream an ARN names (`arn:aws:dynamodb:R:A:table/T/stream/LABEL`).
-    fn stream_of(&self, arn: &str) -> Result<(Arc<super::Table>, StreamState), Error> {
+    /// The table (or deleted table) and stream an ARN names
+    /// (`arn:aws:dynamodb:R:A:table/T/stream/LABEL`).
+    fn stream_of(&self, arn: &str) -> Result<(Arc<TableDefinition>, StreamState), Error> {
         let not_found = || Error::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found"));
         let rest = arn
             .strip_prefix(&format!("arn:aws:dynamodb:{}:{}:table/", self.region, self.account))
             .ok_or_else(not_found)?;
         let (table_name, label) = rest.split_once("/stream/").ok_or_else(not_found)?;
-        let table = self.catalog().get(table_name).cloned().ok_or_else(not_found)?;
-        let stream = table.definition.stream_by_label(label).cloned().ok_or_else(not_found)?;
-        Ok((table, stream))
+        if let Some(table) = self.catalog().get(table_name)
+            && let Some(stream) = table.definition.stream_by_label(label)
+        {
+            return Ok((Arc::new(table.definition.clone()), stream.clone()));
+        }
+        self.retired()
+            .iter()
+            .rev()
+            .filter(|d| d.name == table_name)
+            .find_map(|d| d.stream_by_label(label).map(|s| (Arc::clone(d), s.clone())))
+            .ok_or_else(not_found)
     }
 
     fn sequence_bounds(&self, stream_id: u64) -> Result<(Option<u64>, Option<u64>), Error> {
@@ -151,9 +183,9 @@ impl Engine {
         let (first, last) = self.sequence_bounds(stream.id)?;
         Ok(StreamDescription {
             arn: arn.to_string(),
-            table_name: table.definition.name.clone(),
-            key_schema: table.definition.key_schema.clone(),
-            created_ms: table.definition.created_at_ms,
+            table_name: table.name.clone(),
+            key_schema: table.key_schema.clone(),
+            created_ms: table.created_at_ms,
             shard_id: stream::shard_id(stream.id),
             first_sequence: first,
             last_sequence: last,
@@ -205,7 +237,7 @@ impl Engine {
             ShardIteratorType::AfterSequenceNumber => sequence.unwrap_or(0),
         };
         Ok(Iterator {
-            table: table.definition.name.clone(),
+            table: table.name.clone(),
             stream_id: stream_state.id,
             after,
             issued_ms: self.clock.now_ms(),
@@ -225,10 +257,9 @@ impl Engine {
                 "Iterator expired. The iterator was created more than 15 minutes ago.".to_string(),
             ));
         }
-        let table = self.catalog().get(&position.table).cloned();
-        let stream_state = table
-            .as_ref()
-            .and_then(|t| t.definition.stream_by_id(position.stream_id).cloned());
+        let stream_state = self
+            .stream_by_id(&position.table, position.stream_id)
+            .map(|(_, stream)| stream);
         let Some(stream_state) = stream_state else {
             return Err(Error::ResourceNotFound(
                 "Requested resource not found: Stream not found".to_string(),
@@ -490,11 +521,37 @@ impl Engine {
                 .await?;
             }
         }
-        let streams: Vec<u64> = self
-            .catalog()
-            .values()
-            .flat_map(|t| t.definition.streams().map(|s| s.id))
+        // Deleted tables whose every stream was disabled more than 24 hours ago go, with their
+        // records.
+        let gone: Vec<Arc<TableDefinition>> = self
+            .retired()
+            .iter()
+            .filter(|d| d.streams().all(|s| expired(s) || s.disabled_ms.is_none()))
+            .cloned()
             .collect();
+        if !gone.is_empty() {
+            let dropped: Vec<(Vec<u8>, Vec<String>)> = gone
+                .iter()
+                .map(|d| (retired_key(d.id), d.streams().map(|s| stream_space(s.id)).collect()))
+                .collect();
+            write(&self.store, move |txn| {
+                for (key, spaces) in &dropped {
+                    txn.delete(META_SPACE, key)?;
+                    for space in spaces {
+                        txn.drop_space(space)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+            self.retired_mut().retain(|d| !gone.iter().any(|g| Arc::ptr_eq(g, d)));
+        }
+        let mut streams: Vec<u64> = self.retired().iter().flat_map(|d| d.streams().map(|s| s.id)).collect();
+        streams.extend(
+            self.catalog()
+                .values()
+                .flat_map(|t| t.definition.streams().map(|s| s.id)),
+        );
         for stream_id in streams {
             let mut old: Vec<Vec<u8>> = Vec::new();
             self.store.scan(

@@ -266,20 +266,24 @@ fn a_reenabled_stream_leaves_the_disabled_one_readable_for_24_hours() {
 }
 
 #[test]
-fn deleting_a_table_drops_its_previous_streams_too() {
+fn a_deleted_tables_streams_stay_readable_for_24_hours_then_go() {
     let (engine, store, clock) = new_engine();
-    create(
-        &engine,
-        "t",
-        Some(StreamInput {
-            enabled: true,
-            view_type: Some(StreamViewType::KeysOnly),
-        }),
-    );
+    let keys_only = Some(StreamInput {
+        enabled: true,
+        view_type: Some(StreamViewType::KeysOnly),
+    });
+    create(&engine, "t", keys_only);
+    let old_arn = engine
+        .describe_table("t")
+        .expect("describe")
+        .stream_arn
+        .expect("a stream");
     put(&engine, "t", item(&[("pk", "first")]));
     stream_update(&engine, "t", false, None);
     clock.advance(10);
-    stream_update(&engine, "t", true, Some(StreamViewType::KeysOnly));
+    let last_arn = stream_update(&engine, "t", true, Some(StreamViewType::KeysOnly))
+        .stream_arn
+        .expect("the second stream");
     put(&engine, "t", item(&[("pk", "second")]));
     let ids: Vec<u64> = engine
         .catalog()
@@ -291,6 +295,43 @@ fn deleting_a_table_drops_its_previous_streams_too() {
         .collect();
     assert_eq!(ids.len(), 2);
     block_on(engine.delete_table("t")).expect("delete");
+    clock.advance(10);
+
+    // The table is gone; its streams are disabled and still readable, also after a restart.
+    assert!(engine.describe_table("t").is_err());
+    let listed = |engine: &Engine, table: Option<&str>| -> Vec<String> {
+        let (streams, _) = engine.list_streams(table, None, 100).expect("list");
+        streams.into_iter().map(|(arn, _, _)| arn).collect()
+    };
+    assert_eq!(listed(&engine, None), [old_arn.clone(), last_arn.clone()]);
+    let last = engine.describe_stream(&last_arn).expect("the last stream is kept");
+    assert!(!last.stream.enabled, "disabled with its table");
+    assert_eq!(stream_keys(&engine, &last_arn), ["second"]);
+    assert_eq!(stream_keys(&engine, &old_arn), ["first"]);
+    let engine = engine_over(&store, &clock);
+    assert_eq!(stream_keys(&engine, &last_arn), ["second"]);
+
+    // A new table of the same name has a stream of its own; the old ones are listed first.
+    create(&engine, "t", keys_only);
+    let new_arn = engine
+        .describe_table("t")
+        .expect("describe")
+        .stream_arn
+        .expect("a stream");
+    assert_eq!(
+        listed(&engine, Some("t")),
+        [old_arn.clone(), last_arn.clone(), new_arn.clone()]
+    );
+
+    // 24 hours after the delete, trimming drops them and their records.
+    clock.advance(stream::RETENTION_MS - 20);
+    block_on(engine.trim_streams()).expect("trim");
+    assert!(engine.describe_stream(&last_arn).is_ok(), "not yet 24 hours");
+    clock.advance(20);
+    block_on(engine.trim_streams()).expect("trim");
+    let gone = engine.describe_stream(&last_arn).err().map(|e| e.aws_code());
+    assert_eq!(gone, Some("ResourceNotFoundException"));
+    assert_eq!(listed(&engine, None), std::slice::from_ref(&new_arn));
     for id in ids {
         let mut records = 0;
         store
@@ -301,6 +342,6 @@ fn deleting_a_table_drops_its_previous_streams_too() {
             .expect("scan");
         assert_eq!(records, 0, "stream {id} dropped");
     }
-    let (streams, _) = engine.list_streams(None, None, 100).expect("list");
-    assert!(streams.is_empty());
+    let engine = engine_over(&store, &clock);
+    assert_eq!(listed(&engine, None), [new_arn]);
 }
