@@ -191,15 +191,13 @@ impl Schedule {
         match self {
             Schedule::Rate(_) => self.next_after(after),
             // A one-time schedule in a gap fires at the first instant after it, in a fold at the
-            // earlier of the two (what `compatible` disambiguation gives).
+            // earlier of the two (`compatible` disambiguation).
             Schedule::At(local) => {
-                let at = earliest_instant(zone, *local).or_else(|| {
-                    let datetime = civil(*local)?;
-                    zone.to_ambiguous_timestamp(datetime)
-                        .compatible()
-                        .ok()
-                        .map(|t| t.as_second())
-                })?;
+                let at = zone
+                    .to_ambiguous_timestamp(civil(*local)?)
+                    .compatible()
+                    .ok()?
+                    .as_second();
                 (at > after).then_some(at)
             }
             Schedule::Cron(cron) => {

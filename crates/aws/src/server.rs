@@ -209,11 +209,11 @@ async fn schedules(endpoint: &AwsEndpoint, request: &Request<Incoming>, request_
         .trim_start_matches("/_stratus/schedules")
         .trim_matches('/');
     if request.method() == Method::GET && rest.is_empty() {
+        let now = stratus_lambda::logs::now_ms() as i64 / 1000;
         let list: Vec<serde_json::Value> = sources
             .schedules()
             .iter()
             .map(|s| {
-                let now = stratus_lambda::logs::now_ms() as i64 / 1000;
                 serde_json::json!({
                     "function": s.function,
                     "event": s.name,

@@ -38,6 +38,23 @@ impl ShardIteratorType {
 /// One stream in ListStreams: (StreamArn, TableName, StreamLabel).
 pub type StreamListing = (String, String, String);
 
+/// What a stream's readers need of the table it belongs, or belonged, to.
+struct StreamOwner {
+    name: String,
+    key_schema: KeySchema,
+    created_ms: i64,
+}
+
+impl StreamOwner {
+    fn of(definition: &TableDefinition) -> StreamOwner {
+        StreamOwner {
+            name: definition.name.clone(),
+            key_schema: definition.key_schema.clone(),
+            created_ms: definition.created_at_ms,
+        }
+    }
+}
+
 /// What DescribeStream reports.
 #[derive(Clone, Debug)]
 pub struct StreamDescription {
@@ -61,21 +78,21 @@ impl Engine {
     /// an iterator that does not decode or names a stream no longer there.
     pub fn iterator_stream_arn(&self, iterator: &str) -> Option<String> {
         let position = Iterator::decode(iterator)?;
-        let (_, stream) = self.stream_by_id(&position.table, position.stream_id)?;
+        let stream = self.stream_by_id(&position.table, position.stream_id)?;
         Some(self.stream_arn(&position.table, &stream.label))
     }
 
     /// A kept stream of a table, or of a deleted table of that name, by its records space.
-    fn stream_by_id(&self, table: &str, stream_id: u64) -> Option<(Arc<TableDefinition>, StreamState)> {
-        if let Some(table) = self.catalog().get(table)
-            && let Some(stream) = table.definition.stream_by_id(stream_id)
+    fn stream_by_id(&self, table: &str, stream_id: u64) -> Option<StreamState> {
+        if let Some(live) = self.catalog().get(table)
+            && let Some(stream) = live.definition.stream_by_id(stream_id)
         {
-            return Some((Arc::new(table.definition.clone()), stream.clone()));
+            return Some(stream.clone());
         }
         self.retired()
             .iter()
             .filter(|d| d.name == table)
-            .find_map(|d| d.stream_by_id(stream_id).map(|s| (Arc::clone(d), s.clone())))
+            .find_map(|d| d.stream_by_id(stream_id).cloned())
     }
 
     /// Streams, optionally of one table, in table order and each table's oldest first (a
@@ -135,7 +152,7 @@ impl Engine {
 
     /// The table (or deleted table) and stream an ARN names
     /// (`arn:aws:dynamodb:R:A:table/T/stream/LABEL`).
-    fn stream_of(&self, arn: &str) -> Result<(Arc<TableDefinition>, StreamState), Error> {
+    fn stream_of(&self, arn: &str) -> Result<(StreamOwner, StreamState), Error> {
         let not_found = || Error::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found"));
         let rest = arn
             .strip_prefix(&format!("arn:aws:dynamodb:{}:{}:table/", self.region, self.account))
@@ -144,13 +161,13 @@ impl Engine {
         if let Some(table) = self.catalog().get(table_name)
             && let Some(stream) = table.definition.stream_by_label(label)
         {
-            return Ok((Arc::new(table.definition.clone()), stream.clone()));
+            return Ok((StreamOwner::of(&table.definition), stream.clone()));
         }
         self.retired()
             .iter()
             .rev()
             .filter(|d| d.name == table_name)
-            .find_map(|d| d.stream_by_label(label).map(|s| (Arc::clone(d), s.clone())))
+            .find_map(|d| d.stream_by_label(label).map(|s| (StreamOwner::of(d), s.clone())))
             .ok_or_else(not_found)
     }
 
@@ -185,7 +202,7 @@ impl Engine {
             arn: arn.to_string(),
             table_name: table.name.clone(),
             key_schema: table.key_schema.clone(),
-            created_ms: table.created_at_ms,
+            created_ms: table.created_ms,
             shard_id: stream::shard_id(stream.id),
             first_sequence: first,
             last_sequence: last,
@@ -257,10 +274,7 @@ impl Engine {
                 "Iterator expired. The iterator was created more than 15 minutes ago.".to_string(),
             ));
         }
-        let stream_state = self
-            .stream_by_id(&position.table, position.stream_id)
-            .map(|(_, stream)| stream);
-        let Some(stream_state) = stream_state else {
+        let Some(stream_state) = self.stream_by_id(&position.table, position.stream_id) else {
             return Err(Error::ResourceNotFound(
                 "Requested resource not found: Stream not found".to_string(),
             ));

@@ -209,27 +209,35 @@ fn stream_keys(engine: &Engine, arn: &str) -> Vec<String> {
     keys
 }
 
-#[test]
-fn a_reenabled_stream_leaves_the_disabled_one_readable_for_24_hours() {
-    let (engine, store, clock) = new_engine();
-    let keys_only = Some(StreamInput {
-        enabled: true,
-        view_type: Some(StreamViewType::KeysOnly),
-    });
-    create(&engine, "t", keys_only);
+const KEYS_ONLY: Option<StreamInput> = Some(StreamInput {
+    enabled: true,
+    view_type: Some(StreamViewType::KeysOnly),
+});
+
+/// Table "t" with a KEYS_ONLY stream holding "first", disabled, then a second stream of
+/// `second_view` holding "second": the two streams' ARNs.
+fn table_with_two_streams(engine: &Arc<Engine>, clock: &TestClock, second_view: StreamViewType) -> (String, String) {
+    create(engine, "t", KEYS_ONLY);
     let old_arn = engine
         .describe_table("t")
         .expect("describe")
         .stream_arn
         .expect("a stream");
-    put(&engine, "t", item(&[("pk", "first")]));
-    stream_update(&engine, "t", false, None);
+    put(engine, "t", item(&[("pk", "first")]));
+    stream_update(engine, "t", false, None);
     clock.advance(10);
-    let new_arn = stream_update(&engine, "t", true, Some(StreamViewType::NewImage))
+    let new_arn = stream_update(engine, "t", true, Some(second_view))
         .stream_arn
         .expect("the new stream");
     assert_ne!(new_arn, old_arn);
-    put(&engine, "t", item(&[("pk", "second")]));
+    put(engine, "t", item(&[("pk", "second")]));
+    (old_arn, new_arn)
+}
+
+#[test]
+fn a_reenabled_stream_leaves_the_disabled_one_readable_for_24_hours() {
+    let (engine, store, clock) = new_engine();
+    let (old_arn, new_arn) = table_with_two_streams(&engine, &clock, StreamViewType::NewImage);
 
     let old = engine.describe_stream(&old_arn).expect("the old stream is still there");
     assert!(!old.stream.enabled);
@@ -268,23 +276,7 @@ fn a_reenabled_stream_leaves_the_disabled_one_readable_for_24_hours() {
 #[test]
 fn a_deleted_tables_streams_stay_readable_for_24_hours_then_go() {
     let (engine, store, clock) = new_engine();
-    let keys_only = Some(StreamInput {
-        enabled: true,
-        view_type: Some(StreamViewType::KeysOnly),
-    });
-    create(&engine, "t", keys_only);
-    let old_arn = engine
-        .describe_table("t")
-        .expect("describe")
-        .stream_arn
-        .expect("a stream");
-    put(&engine, "t", item(&[("pk", "first")]));
-    stream_update(&engine, "t", false, None);
-    clock.advance(10);
-    let last_arn = stream_update(&engine, "t", true, Some(StreamViewType::KeysOnly))
-        .stream_arn
-        .expect("the second stream");
-    put(&engine, "t", item(&[("pk", "second")]));
+    let (old_arn, last_arn) = table_with_two_streams(&engine, &clock, StreamViewType::KeysOnly);
     let ids: Vec<u64> = engine
         .catalog()
         .get("t")
@@ -312,7 +304,7 @@ fn a_deleted_tables_streams_stay_readable_for_24_hours_then_go() {
     assert_eq!(stream_keys(&engine, &last_arn), ["second"]);
 
     // A new table of the same name has a stream of its own; the old ones are listed first.
-    create(&engine, "t", keys_only);
+    create(&engine, "t", KEYS_ONLY);
     let new_arn = engine
         .describe_table("t")
         .expect("describe")

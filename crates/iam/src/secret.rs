@@ -1,7 +1,7 @@
 //! A secret access key: redacted in `Debug`, compared in constant time.
 
-/// A secret that never prints itself.
-/// Shared text: handing a caller's secret to the verifier is a reference count, not a copy.
+/// A secret that never prints itself; shared, so handing a caller's secret to the verifier is
+/// a reference count, not a copy.
 #[derive(Clone)]
 pub struct Secret(std::sync::Arc<str>);
 

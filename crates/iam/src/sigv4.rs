@@ -651,6 +651,17 @@ pub fn authorization_header(
 mod tests {
     use super::*;
 
+    /// `GET /` with these headers and no body.
+    fn get_root<'a>(headers: &'a [(&'a str, &'a str)]) -> RequestParts<'a> {
+        RequestParts {
+            method: "GET",
+            path: "/",
+            query: None,
+            headers,
+            body: b"",
+        }
+    }
+
     /// AWS's own example (IAM docs, "Signature Version 4 test suite": get-vanilla), with the
     /// example credentials AKIDEXAMPLE / wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY.
     #[test]
@@ -663,13 +674,7 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
             ),
         ];
-        let parts = RequestParts {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let parts = get_root(&headers);
         let signature = parse(&parts, "service").unwrap_or_else(|e| panic!("{e:?}"));
         let secret = Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
         assert_eq!(
@@ -788,13 +793,7 @@ mod tests {
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", authorization),
         ];
-        let parts = RequestParts {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let parts = get_root(&headers);
         let signature = parse(&parts, "service").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(signature.signed_headers, "host;my-header1;x-amz-date");
         assert_eq!(signature.access_key_id, "K");
@@ -812,13 +811,7 @@ mod tests {
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", authorization),
         ];
-        let parts = RequestParts {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let parts = get_root(&headers);
         let signature = parse(&parts, "service").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(signature.signed_headers, "host;x-amz-date");
     }

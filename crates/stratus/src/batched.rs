@@ -32,15 +32,16 @@ struct Batch {
     stream: Stream,
 }
 
-impl Batch {
-    fn write_out(&self, bytes: &[u8]) {
-        // A closed terminal or pipe loses the log, never the server.
-        let _ = match self.stream {
-            Stream::Stdout => std::io::stdout().lock().write_all(bytes),
-            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
-        };
-    }
+/// Writes `bytes` to the stream at once. A closed terminal or pipe loses the log, never the
+/// server.
+pub fn write_now(stream: Stream, bytes: &[u8]) {
+    let _ = match stream {
+        Stream::Stdout => std::io::stdout().lock().write_all(bytes),
+        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+    };
+}
 
+impl Batch {
     fn take(&self) -> Vec<u8> {
         match self.buffer.lock() {
             Ok(mut buffer) => std::mem::replace(&mut *buffer, Vec::with_capacity(BUFFER_BYTES)),
@@ -52,7 +53,7 @@ impl Batch {
         let _order = self.writing.lock();
         let bytes = self.take();
         if !bytes.is_empty() {
-            self.write_out(&bytes);
+            write_now(self.stream, &bytes);
         }
     }
 
@@ -103,10 +104,7 @@ fn batch(stream: Stream) -> Option<&'static Batch> {
 /// be started).
 pub fn write(stream: Stream, text: &str) {
     let Some(batch) = batch(stream) else {
-        let _ = match stream {
-            Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
-            Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
-        };
+        write_now(stream, text.as_bytes());
         return;
     };
     let full = {

@@ -167,10 +167,8 @@ fn log_sink(to_stderr: bool, format: LogFormat, batched: bool) -> LogSink {
         };
         if batched {
             batched::write(stream, &text);
-        } else if to_stderr {
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
         } else {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            batched::write_now(stream, text.as_bytes());
         }
     })
 }

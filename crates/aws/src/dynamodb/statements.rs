@@ -65,6 +65,24 @@ fn parameters_constraints(c: &mut Constraints, member: &str, parameters: Option<
     }
 }
 
+/// One member of BatchExecuteStatement's or ExecuteTransaction's list, as AWS checks it
+/// (`statements.1.member.statement`, …).
+fn member_constraints(
+    c: &mut Constraints,
+    member: &str,
+    statement: Option<&String>,
+    parameters: Option<&Vec<WireValue>>,
+    on_condition_failure: Option<&str>,
+) {
+    statement_constraints(c, &format!("{member}.statement"), statement);
+    parameters_constraints(c, &format!("{member}.parameters"), parameters);
+    c.enumeration(
+        &format!("{member}.returnValuesOnConditionCheckFailure"),
+        on_condition_failure,
+        ON_CONDITION_FAILURE,
+    );
+}
+
 fn parameters_in(parameters: Option<Vec<WireValue>>) -> Result<Vec<AttributeValue>, ApiError> {
     parameters
         .unwrap_or_default()
@@ -180,13 +198,12 @@ pub async fn batch_execute_statement(engine: &Arc<Engine>, input: BatchExecuteSt
         );
     }
     for (index, statement) in statements.iter().enumerate() {
-        let member = format!("statements.{}.member", index + 1);
-        statement_constraints(&mut c, &format!("{member}.statement"), statement.statement.as_ref());
-        parameters_constraints(&mut c, &format!("{member}.parameters"), statement.parameters.as_ref());
-        c.enumeration(
-            &format!("{member}.returnValuesOnConditionCheckFailure"),
+        member_constraints(
+            &mut c,
+            &format!("statements.{}.member", index + 1),
+            statement.statement.as_ref(),
+            statement.parameters.as_ref(),
             statement.return_values_on_condition_check_failure.as_deref(),
-            ON_CONDITION_FAILURE,
         );
     }
     c.enumeration(
@@ -313,13 +330,12 @@ pub async fn execute_transaction(engine: &Arc<Engine>, body: &[u8]) -> Reply {
         );
     }
     for (index, statement) in statements.iter().enumerate() {
-        let member = format!("transactStatements.{}.member", index + 1);
-        statement_constraints(&mut c, &format!("{member}.statement"), statement.statement.as_ref());
-        parameters_constraints(&mut c, &format!("{member}.parameters"), statement.parameters.as_ref());
-        c.enumeration(
-            &format!("{member}.returnValuesOnConditionCheckFailure"),
+        member_constraints(
+            &mut c,
+            &format!("transactStatements.{}.member", index + 1),
+            statement.statement.as_ref(),
+            statement.parameters.as_ref(),
             statement.return_values_on_condition_check_failure.as_deref(),
-            ON_CONDITION_FAILURE,
         );
     }
     c.length(
