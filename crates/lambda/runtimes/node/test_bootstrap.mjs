@@ -532,6 +532,28 @@ test('ESM handlers: .mjs, and .js under "type": "module"; .cjs; extension order 
   });
 });
 
+test('ESM handlers with and without top-level await: module code runs once, import.meta intact, no warning', async () => {
+  // Where Node can require() ES modules the bootstrap loads them that way,
+  // and through import() when the graph has top-level await.
+  const files = {
+    'dep.mjs': 'console.log("dep ran");\nawait Promise.resolve();\nexport const n = 2;',
+    'tla.mjs': 'import { n } from "./dep.mjs";\nconsole.log("tla ran");\nexport const handler = async () => [n, import.meta.url.endsWith("/tla.mjs")];',
+    'plain.mjs':
+      'console.log("plain ran");\nexport default 1;\nexport const handler = async () => [typeof require, import.meta.url.endsWith("/plain.mjs")];',
+  };
+  await withFunction(files, 'tla.handler', {}, async (api, proc) => {
+    assert.equal((await api.invoke({})).body, '[2,true]');
+    assert.equal(proc.stdout.match(/dep ran/g)?.length, 1, proc.stdout);
+    assert.equal(proc.stdout.match(/tla ran/g)?.length, 1, proc.stdout);
+    assert.equal(proc.stderr, '');
+  });
+  await withFunction(files, 'plain.handler', {}, async (api, proc) => {
+    assert.equal((await api.invoke({})).body, '["undefined",true]');
+    assert.equal(proc.stdout.match(/plain ran/g)?.length, 1, proc.stdout);
+    assert.equal(proc.stderr, '');
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Context and invoke headers
 // ---------------------------------------------------------------------------
