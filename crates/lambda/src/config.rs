@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::logs::LogLine;
+use crate::process::Reaper;
 
 /// One function, as the service runs it.
 #[derive(Clone, Debug)]
@@ -94,9 +95,9 @@ pub struct LambdaOptions {
     pub log_lines_max: usize,
     pub credentials: Arc<dyn CredentialIssuer>,
     pub log_sink: Option<LogSink>,
-    /// `stratus` itself, which runs each function under `stratus __supervise` so the function's
-    /// own child processes die with Stratus too. Without it only the function process does.
-    pub supervisor: Option<PathBuf>,
+    /// Kills the functions' own child processes too when Stratus dies (see [`Reaper`]). Without
+    /// it only the function processes die with Stratus.
+    pub reaper: Option<Arc<Reaper>>,
 }
 
 /// The default of [`LambdaOptions::instances_max`]: twice the CPUs this process may use, from 4
@@ -126,7 +127,7 @@ impl LambdaOptions {
             log_lines_max: 5000,
             credentials,
             log_sink: None,
-            supervisor: None,
+            reaper: None,
         }
     }
 }

@@ -413,7 +413,7 @@ impl FunctionState {
                         environment,
                         logs: Arc::clone(&self.logs),
                         first_request: Some(Arc::clone(&id)),
-                        supervisor: context.options.supervisor.as_deref(),
+                        reaper: context.options.reaper.clone(),
                         access_key_id,
                     };
                     match instance::spawn(spec).await {

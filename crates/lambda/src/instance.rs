@@ -172,8 +172,6 @@ pub struct Instance {
     pub access_key_id: String,
     /// The most memory seen in use, in MB.
     pub peak_mb: u64,
-    /// Started through the supervisor (`pid` is the supervisor's, the function is its child).
-    supervised: bool,
     /// The memory figures of the function process, once opened.
     memory: Option<Arc<process::Memory>>,
     server: JoinHandle<()>,
@@ -184,15 +182,11 @@ impl Instance {
         self.exited.borrow().is_none()
     }
 
-    /// The memory figures of the process whose memory counts: the function itself, not its
-    /// supervisor. Opened at the first reading; `None` when the process is gone.
+    /// The memory figures of the function process, opened at the first reading; `None` when
+    /// the process is gone.
     pub fn memory(&mut self) -> Option<&Arc<process::Memory>> {
         if self.memory.is_none() {
-            let pid = match self.supervised {
-                true => process::supervised_child(self.pid)?,
-                false => self.pid,
-            };
-            self.memory = process::Memory::open(pid).map(Arc::new);
+            self.memory = process::Memory::open(self.pid).map(Arc::new);
         }
         self.memory.as_ref()
     }
@@ -224,8 +218,8 @@ pub struct SpawnSpec<'a> {
     pub logs: Arc<LogBook>,
     /// The request the first output lines belong to (the invocation the instance starts for).
     pub first_request: Option<Arc<str>>,
-    /// `stratus` itself, to run the function under `stratus __supervise`.
-    pub supervisor: Option<&'a std::path::Path>,
+    /// Told of the instance's process group, to kill it if Stratus dies.
+    pub reaper: Option<Arc<process::Reaper>>,
     pub access_key_id: String,
 }
 
@@ -246,14 +240,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
 
     let (reader, writer) = std::io::pipe()?;
     let writer_err = writer.try_clone()?;
-    let mut command = match spec.supervisor {
-        Some(supervisor) => {
-            let mut command = tokio::process::Command::new(supervisor);
-            command.arg("__supervise").arg(&spec.launch.program);
-            command
-        }
-        None => tokio::process::Command::new(&spec.launch.program),
-    };
+    let mut command = tokio::process::Command::new(&spec.launch.program);
     command
         .args(&spec.launch.args)
         .current_dir(&spec.code_dir)
@@ -263,7 +250,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         .stdin(std::process::Stdio::null())
         .stdout(writer)
         .stderr(writer_err);
-    let child = match process::spawn(&mut command, spec.supervisor.is_some()) {
+    let child = match process::spawn(&mut command) {
         Ok(child) => child,
         Err(error) => {
             server.abort();
@@ -274,8 +261,11 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
     // the process (and anything it started) is gone.
     drop(command);
     let pid = child.id().unwrap_or(0);
+    if let Some(reaper) = &spec.reaper {
+        reaper.watch(pid);
+    }
     let (exit_sender, exited) = watch::channel(None);
-    tokio::spawn(wait_for_exit(child, exit_sender));
+    tokio::spawn(wait_for_exit(child, exit_sender, spec.reaper));
     // The output is read on a thread of its own, not in a task: the bootstrap writes its
     // sentinel just before it posts the result, and the two readiness events arriving together
     // at a runtime worker make it wake the other worker to share them, at every invocation.
@@ -300,17 +290,29 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         last_used: Instant::now(),
         access_key_id: spec.access_key_id,
         peak_mb: 0,
-        supervised: spec.supervisor.is_some(),
         memory: None,
         server,
     })
 }
 
-async fn wait_for_exit(mut child: tokio::process::Child, exited: watch::Sender<Option<String>>) {
+/// Waits for the function process; then, as Lambda ends the whole environment, kills what it
+/// left running in its group.
+async fn wait_for_exit(
+    mut child: tokio::process::Child,
+    exited: watch::Sender<Option<String>>,
+    reaper: Option<Arc<process::Reaper>>,
+) {
+    let pid = child.id();
     let description = match child.wait().await {
         Ok(status) => describe_exit(status),
         Err(error) => format!("wait failed: {error}"),
     };
+    if let Some(pid) = pid {
+        process::kill_group(pid);
+        if let Some(reaper) = reaper {
+            reaper.forget(pid);
+        }
+    }
     let _ = exited.send(Some(description));
 }
 

@@ -33,10 +33,11 @@ pub use error::{ASYNC_REQUEST_BYTES_MAX, InvokeError, REQUEST_BYTES_MAX, RESPONS
 pub use function::{Call, Completed, RESERVED_VARIABLES, error_payload};
 pub use logs::LogLine;
 
-/// The hidden `stratus __supervise PROGRAM ARGS…` command (see [`process::supervise`]).
-#[cfg(target_os = "linux")]
-pub fn supervise(program: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
-    process::supervise(program, args)
+pub use process::Reaper;
+
+/// The hidden `stratus __reaper` command (see [`Reaper`]).
+pub fn run_reaper() -> i32 {
+    process::reap()
 }
 
 use crate::function::{FunctionState, ServiceContext};

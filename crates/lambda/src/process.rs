@@ -1,31 +1,33 @@
 //! Starting and stopping function processes, and reading their memory use.
 //!
-//! This is the one module allowed `unsafe` code, for two calls the standard library does not
+//! This is the one module allowed `unsafe` code, for calls the standard library does not
 //! offer: between fork and exec the child asks the kernel to SIGKILL it when Stratus dies
 //! (`prctl(PR_SET_PDEATHSIG)`), so no function outlives Stratus even after `kill -9`; and a
 //! function's whole process group is killed with `kill(-pgid)`, so a handler's own children go
 //! with it. Both are plain system calls on integers, async-signal-safe, and touch no memory.
-//! The supervisor (below) uses signal masks and `sigwait` for the same reason.
+//! The reaper (below) sets two signal dispositions the same way.
 #![allow(unsafe_code)]
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tokio::process::{Child, Command};
 
-/// Spawns `command` in its own process group, to be killed when Stratus's thread that spawned
-/// it exits. Stratus spawns only from its long-lived runtime threads. With a `supervisor`
-/// (see [`supervise`]), the process is told with SIGTERM instead, so it can kill its group.
-pub fn spawn(command: &mut Command, supervised: bool) -> std::io::Result<Child> {
+/// Spawns `command` as the leader of its own process group, to be SIGKILLed when Stratus's
+/// thread that spawned it exits. Stratus spawns only from its long-lived runtime threads. The
+/// group's other members (the handler's own children) are the [`Reaper`]'s to kill then.
+pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
     command.process_group(0).kill_on_drop(true);
     #[cfg(target_os = "linux")]
     {
         let parent = std::process::id();
-        let signal = if supervised { libc::SIGTERM } else { libc::SIGKILL };
         // SAFETY: the closure runs in the child between fork and exec and only makes
         // async-signal-safe system calls with integer arguments; it allocates nothing.
         unsafe {
             command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 // The parent may have died before prctl took effect.
@@ -39,93 +41,124 @@ pub fn spawn(command: &mut Command, supervised: bool) -> std::io::Result<Child> 
     command.spawn()
 }
 
-/// The supervisor: `stratus __supervise PROGRAM ARGS…` runs the function process as its child,
-/// in its own process group, and kills the whole group (the function's own children included)
-/// when Stratus dies — the kernel sends it SIGTERM then (`PR_SET_PDEATHSIG`), even after
-/// `kill -9` of Stratus. It exits as the function exits, re-raising a fatal signal so Stratus
-/// sees the same status. Returns the exit code when it cannot re-raise.
-#[cfg(target_os = "linux")]
-pub fn supervise(program: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
-    use std::os::unix::process::{CommandExt, ExitStatusExt};
-    // SAFETY: sigset manipulation on a local, zeroed set; pthread_sigmask on this thread only.
-    let mut waited: libc::sigset_t = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::sigemptyset(&mut waited);
-        libc::sigaddset(&mut waited, libc::SIGTERM);
-        libc::sigaddset(&mut waited, libc::SIGUSR1);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &waited, std::ptr::null_mut());
+/// Kills the process groups of the functions when Stratus dies, even by `kill -9`: the kernel
+/// kills each function process itself (`PR_SET_PDEATHSIG`), but not the processes a handler
+/// started. One helper process, `stratus __reaper`, started at the first function's spawn,
+/// holds the list of live groups (`+PGID` / `-PGID` lines on its stdin); when its stdin ends —
+/// Stratus's end of the pipe closes when Stratus exits, however it exits — it SIGKILLs every
+/// group still listed. (Each function used to run under a supervisor process of its own, which
+/// cost about 2 ms of every cold start.)
+pub struct Reaper {
+    program: PathBuf,
+    state: Mutex<ReaperState>,
+}
+
+#[derive(Default)]
+struct ReaperState {
+    helper: Option<(std::process::Child, std::process::ChildStdin)>,
+    groups: BTreeSet<u32>,
+}
+
+impl Reaper {
+    /// `program` is `stratus` itself (run as `stratus __reaper`).
+    pub fn new(program: PathBuf) -> Reaper {
+        Reaper {
+            program,
+            state: Mutex::new(ReaperState::default()),
+        }
     }
-    let mut command = std::process::Command::new(program);
-    command.args(args);
-    // SAFETY: between fork and exec, only sigprocmask on a stack value (async-signal-safe).
-    unsafe {
-        command.pre_exec(|| {
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-            Ok(())
-        });
+
+    /// Adds the group led by `pgid`.
+    pub fn watch(&self, pgid: u32) {
+        let Ok(mut state) = self.state.lock() else { return };
+        if state.groups.insert(pgid) {
+            self.send(&mut state, &format!("+{pgid}\n"));
+        }
     }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(error) => {
-            eprintln!("stratus: cannot start {}: {error}", program.to_string_lossy());
-            return 127;
+
+    /// Removes the group led by `pgid` (its leader has exited and the group was killed).
+    pub fn forget(&self, pgid: u32) {
+        let Ok(mut state) = self.state.lock() else { return };
+        if state.groups.remove(&pgid) {
+            self.send(&mut state, &format!("-{pgid}\n"));
         }
-    };
-    let status = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let recorded = std::sync::Arc::clone(&status);
-    std::thread::spawn(move || {
-        let outcome = child.wait().ok();
-        if let Ok(mut slot) = recorded.lock() {
-            *slot = outcome;
+    }
+
+    /// Writes one line to the helper, starting it (again, with the whole list) when it is not
+    /// running. If it cannot start, the groups are left to the parent-death signal alone.
+    fn send(&self, state: &mut ReaperState, line: &str) {
+        use std::os::unix::process::CommandExt;
+        if let Some((_, stdin)) = state.helper.as_mut()
+            && stdin.write_all(line.as_bytes()).is_ok()
+        {
+            return;
         }
-        // SAFETY: kill(2) on our own pid with an integer signal.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGUSR1);
+        if let Some((mut child, stdin)) = state.helper.take() {
+            drop(stdin);
+            let _ = child.kill();
+            let _ = child.wait();
         }
-    });
-    loop {
-        let mut signal: libc::c_int = 0;
-        // SAFETY: sigwait with the set blocked above and a local out-parameter.
-        let result = unsafe { libc::sigwait(&waited, &mut signal) };
-        if result != 0 {
-            continue;
-        }
-        if signal == libc::SIGTERM {
-            // Stratus is gone: take the function and everything it started down.
-            // SAFETY: kill(2) on our own process group.
-            unsafe {
-                libc::kill(0, libc::SIGKILL);
-            }
-            return 137;
-        }
-        if signal == libc::SIGUSR1 {
-            let outcome = status.lock().ok().and_then(|s| *s);
-            let Some(outcome) = outcome else { return 1 };
-            if let Some(code) = outcome.code() {
-                return code;
-            }
-            let fatal = outcome.signal().unwrap_or(libc::SIGKILL);
-            // SAFETY: restore the default action and deliver the same signal to ourselves, so
-            // our parent sees the function's status.
-            unsafe {
-                libc::signal(fatal, libc::SIG_DFL);
-                let mut only: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut only);
-                libc::sigaddset(&mut only, fatal);
-                libc::pthread_sigmask(libc::SIG_UNBLOCK, &only, std::ptr::null_mut());
-                libc::kill(libc::getpid(), fatal);
-            }
-            return 128 + fatal;
+        let started = std::process::Command::new(&self.program)
+            .arg("__reaper")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            // Its own group: Ctrl-C in the terminal reaches Stratus, not the reaper.
+            .process_group(0)
+            .spawn();
+        let Ok(mut child) = started else { return };
+        let Some(mut stdin) = child.stdin.take() else { return };
+        let all: String = state.groups.iter().map(|g| format!("+{g}\n")).collect();
+        if stdin.write_all(all.as_bytes()).is_ok() {
+            state.helper = Some((child, stdin));
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 }
 
-/// The function process a supervisor runs (its only child), from `/proc`.
-pub fn supervised_child(supervisor: u32) -> Option<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{supervisor}/task/{supervisor}/children")).ok()?;
-    children.split_whitespace().next()?.parse().ok()
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        // Closing its stdin makes the helper kill what is still listed and exit.
+        if let Ok(state) = self.state.get_mut()
+            && let Some((mut child, stdin)) = state.helper.take()
+        {
+            drop(stdin);
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The reaper's side (`stratus __reaper`): keeps the list from stdin; at its end (Stratus is
+/// gone, or dropped its [`Reaper`]) SIGKILLs every group still on it. Returns the exit code.
+pub fn reap() -> i32 {
+    use std::io::BufRead;
+    // SAFETY: sets two signal dispositions to SIG_IGN for this process; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
+    let mut groups = BTreeSet::new();
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let (add, number) = match line.split_at_checked(1) {
+            Some(("+", number)) => (true, number),
+            Some(("-", number)) => (false, number),
+            _ => continue,
+        };
+        let Ok(pgid) = number.trim().parse::<u32>() else {
+            continue;
+        };
+        if add {
+            groups.insert(pgid);
+        } else {
+            groups.remove(&pgid);
+        }
+    }
+    for pgid in groups {
+        kill_group(pgid);
+    }
+    0
 }
 
 /// SIGKILLs the process group led by `pid` (the function and anything it started).

@@ -33,16 +33,10 @@ use crate::cli::{Cli, Command, FunctionOptions, IamCommand, IamMode, LogFormat, 
 pub const ACCOUNT_ID: &str = "000000000000";
 
 fn main() -> std::process::ExitCode {
-    // `stratus __supervise PROGRAM ARGS…`: not a user command; how function processes run
-    // (see stratus_lambda::supervise). Checked before clap to keep cold starts short.
-    let mut raw = std::env::args_os();
-    if raw.nth(1).is_some_and(|a| a == "__supervise") {
-        let rest: Vec<std::ffi::OsString> = raw.collect();
-        let Some((program, args)) = rest.split_first() else {
-            eprintln!("stratus: __supervise needs a program");
-            return std::process::ExitCode::from(2);
-        };
-        let code = stratus_lambda::supervise(program, args);
+    // `stratus __reaper`: not a user command; kills the functions' process groups when Stratus
+    // dies (see stratus_lambda::Reaper). Checked before clap.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__reaper") {
+        let code = stratus_lambda::run_reaper();
         return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     let cli = Cli::parse();
@@ -133,7 +127,9 @@ pub fn lambda_options(
     lambda.install_dependencies = !options.no_install;
     lambda.host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_string());
     lambda.log_sink = Some(log_sink);
-    lambda.supervisor = std::env::current_exe().ok();
+    lambda.reaper = std::env::current_exe()
+        .ok()
+        .map(|exe| Arc::new(stratus_lambda::Reaper::new(exe)));
     lambda
 }
 
