@@ -250,7 +250,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         .stdin(std::process::Stdio::null())
         .stdout(writer)
         .stderr(writer_err);
-    let child = match process::spawn(&mut command) {
+    let child = match process::spawn(&mut command, spec.reaper.is_some()) {
         Ok(child) => child,
         Err(error) => {
             server.abort();

@@ -1,11 +1,11 @@
 //! Starting and stopping function processes, and reading their memory use.
 //!
 //! This is the one module allowed `unsafe` code, for calls the standard library does not
-//! offer: between fork and exec the child asks the kernel to SIGKILL it when Stratus dies
-//! (`prctl(PR_SET_PDEATHSIG)`), so no function outlives Stratus even after `kill -9`; and a
-//! function's whole process group is killed with `kill(-pgid)`, so a handler's own children go
-//! with it. Both are plain system calls on integers, async-signal-safe, and touch no memory.
-//! The reaper (below) sets two signal dispositions the same way.
+//! offer: a function's whole process group is killed with `kill(-pgid)`, so a handler's own
+//! children go with it; without a [`Reaper`], between fork and exec the child asks the kernel
+//! to SIGKILL it when Stratus dies (`prctl(PR_SET_PDEATHSIG)`). Both are plain system calls on
+//! integers, async-signal-safe, and touch no memory. The reaper sets two signal dispositions
+//! the same way.
 #![allow(unsafe_code)]
 
 use std::collections::BTreeSet;
@@ -15,13 +15,16 @@ use std::sync::Mutex;
 
 use tokio::process::{Child, Command};
 
-/// Spawns `command` as the leader of its own process group, to be SIGKILLed when Stratus's
-/// thread that spawned it exits. Stratus spawns only from its long-lived runtime threads. The
-/// group's other members (the handler's own children) are the [`Reaper`]'s to kill then.
-pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
+/// Spawns `command` as the leader of its own process group. With a [`Reaper`] watching, the
+/// group (this process and what it starts) is the reaper's to kill when Stratus dies; the
+/// command then has no code to run between fork and exec, so the standard library starts it
+/// with `posix_spawn` (a `vfork`-style clone: none of Stratus's memory is copied or
+/// write-protected). Without one, the process asks the kernel to SIGKILL it when Stratus's
+/// thread that spawned it exits (Stratus spawns only from its long-lived runtime threads).
+pub fn spawn(command: &mut Command, reaped: bool) -> std::io::Result<Child> {
     command.process_group(0).kill_on_drop(true);
     #[cfg(target_os = "linux")]
-    {
+    if !reaped {
         let parent = std::process::id();
         // SAFETY: the closure runs in the child between fork and exec and only makes
         // async-signal-safe system calls with integer arguments; it allocates nothing.
@@ -41,13 +44,12 @@ pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
     command.spawn()
 }
 
-/// Kills the process groups of the functions when Stratus dies, even by `kill -9`: the kernel
-/// kills each function process itself (`PR_SET_PDEATHSIG`), but not the processes a handler
-/// started. One helper process, `stratus __reaper`, started at the first function's spawn,
-/// holds the list of live groups (`+PGID` / `-PGID` lines on its stdin); when its stdin ends —
-/// Stratus's end of the pipe closes when Stratus exits, however it exits — it SIGKILLs every
-/// group still listed. (Each function used to run under a supervisor process of its own, which
-/// cost about 2 ms of every cold start.)
+/// Kills the process groups of the functions (each function process and what it started) when
+/// Stratus dies, even by `kill -9`. One helper process, `stratus __reaper`, started at the
+/// first function's spawn, holds the list of live groups (`+PGID` / `-PGID` lines on its
+/// stdin); when its stdin ends — Stratus's end of the pipe closes when Stratus exits, however it
+/// exits — it SIGKILLs every group still listed. (Each function used to run under a supervisor
+/// process of its own, which cost about 2 ms of every cold start.)
 pub struct Reaper {
     program: PathBuf,
     state: Mutex<ReaperState>,
