@@ -19,10 +19,6 @@ use crate::instance::{self, Dispatch, Instance, Outcome, SpawnSpec};
 use crate::logs::{LogBook, Report};
 use crate::runtime::{self, Family, Interpreters, Launch};
 
-/// How long an invocation's caller waits for the function's last output when it asked for the
-/// log (`LogType: Tail`).
-const LOG_SETTLE_MAX: Duration = Duration::from_millis(250);
-
 /// Environment variables Lambda reserves: the template cannot set them.
 pub const RESERVED_VARIABLES: &[&str] = &[
     "_HANDLER",
@@ -437,9 +433,7 @@ impl FunctionState {
                 instance.shared.set_log_request(Some(Arc::clone(&id)));
             }
             self.busy.fetch_add(1, Ordering::SeqCst);
-            let result = self
-                .run(context, &mut instance, cold, &id, call.clone(), &prepared, started)
-                .await;
+            let result = self.run(context, &mut instance, cold, &id, call.clone(), started).await;
             self.busy.fetch_sub(1, Ordering::SeqCst);
             let (completed, healthy) = result;
             let stopping = context.stopping.load(Ordering::SeqCst);
@@ -465,7 +459,6 @@ impl FunctionState {
         cold: bool,
         id: &Arc<str>,
         call: Call,
-        prepared: &Prepared,
         started: Instant,
     ) -> (Completed, bool) {
         let timeout = self.config.timeout;
@@ -533,15 +526,13 @@ impl FunctionState {
                 }
                 Phase::Ended(end) => {
                     return self
-                        .conclude(
-                            context, instance, id, end, cold, None, started, &shared, prepared, call.tail,
-                        )
+                        .conclude(context, instance, id, end, cold, None, started, &shared, call.tail)
                         .await;
                 }
                 Phase::Gone => {
                     return self
                         .unpicked(
-                            context, instance, id, cold, started, &shared, prepared, call.tail, &mut reply, &exit_view,
+                            context, instance, id, cold, started, &shared, call.tail, &mut reply, &exit_view,
                         )
                         .await;
                 }
@@ -608,7 +599,7 @@ impl FunctionState {
                 Ending::ReplyGone | Ending::Exited => {
                     return self
                         .unpicked(
-                            context, instance, id, cold, started, &shared, prepared, call.tail, &mut reply, &exit_view,
+                            context, instance, id, cold, started, &shared, call.tail, &mut reply, &exit_view,
                         )
                         .await;
                 }
@@ -617,9 +608,7 @@ impl FunctionState {
                 Ending::Stopping => EndParts::Stopping,
             };
             return self
-                .conclude(
-                    context, instance, id, end, cold, None, started, &shared, prepared, call.tail,
-                )
+                .conclude(context, instance, id, end, cold, None, started, &shared, call.tail)
                 .await;
         };
         let end = match ending {
@@ -647,7 +636,6 @@ impl FunctionState {
             init_duration,
             picked_at,
             &shared,
-            prepared,
             call.tail,
         )
         .await
@@ -664,7 +652,6 @@ impl FunctionState {
         cold: bool,
         started: Instant,
         shared: &Arc<instance::Shared>,
-        prepared: &Prepared,
         tail: bool,
         reply: &mut oneshot::Receiver<Outcome>,
         exit_view: &tokio::sync::watch::Receiver<Option<String>>,
@@ -676,7 +663,7 @@ impl FunctionState {
             None if !cold => return (Completed::gone(id), false),
             None => EndParts::Exited(exit_description(exit_view)),
         };
-        self.conclude(context, instance, id, end, cold, None, started, shared, prepared, tail)
+        self.conclude(context, instance, id, end, cold, None, started, shared, tail)
             .await
     }
 
@@ -691,20 +678,19 @@ impl FunctionState {
         init_duration: Option<Duration>,
         since: Instant,
         shared: &Arc<instance::Shared>,
-        prepared: &Prepared,
         tail: bool,
     ) -> (Completed, bool) {
         let duration = since.elapsed();
         let timeout = self.config.timeout;
-        let (payload, function_error, error_type, healthy, status, output_follows, platform_line) = match parts {
-            EndParts::Outcome(Outcome::Response(body)) => (body, None, None, true, None, true, None),
+        let (payload, function_error, error_type, healthy, status, platform_line) = match parts {
+            EndParts::Outcome(Outcome::Response(body)) => (body, None, None, true, None, None),
             EndParts::Outcome(Outcome::Error { body, error_type }) => {
                 let error_type = error_type.or_else(|| body_error_type(&body));
-                (body, Some("Unhandled"), error_type, true, None, true, None)
+                (body, Some("Unhandled"), error_type, true, None, None)
             }
             EndParts::Outcome(Outcome::InitError { body, error_type }) => {
                 let error_type = error_type.or_else(|| body_error_type(&body));
-                (body, Some("Unhandled"), error_type, false, Some("error"), false, None)
+                (body, Some("Unhandled"), error_type, false, Some("error"), None)
             }
             EndParts::Outcome(Outcome::ResponseTooLarge) => {
                 let message = format!(
@@ -718,7 +704,6 @@ impl FunctionState {
                     Some("Function.ResponseSizeTooLarge".to_string()),
                     true,
                     None,
-                    true,
                     Some(line),
                 )
             }
@@ -735,7 +720,6 @@ impl FunctionState {
                     Some("Runtime.ExitError".to_string()),
                     false,
                     Some("error"),
-                    false,
                     Some(line),
                 )
             }
@@ -752,7 +736,6 @@ impl FunctionState {
                     Some("Sandbox.Timedout".to_string()),
                     false,
                     Some("timeout"),
-                    false,
                     Some(line),
                 )
             }
@@ -767,7 +750,6 @@ impl FunctionState {
                     Some("Sandbox.Timedout".to_string()),
                     false,
                     Some("timeout"),
-                    false,
                     Some(message.clone()),
                 )
             }
@@ -780,7 +762,6 @@ impl FunctionState {
                     Some("Runtime.OutOfMemory".to_string()),
                     false,
                     Some("error"),
-                    false,
                     Some(line),
                 )
             }
@@ -792,7 +773,6 @@ impl FunctionState {
                     Some("Runtime.ExitError".to_string()),
                     false,
                     Some("error"),
-                    false,
                     Some(message.clone()),
                 )
             }
@@ -827,32 +807,8 @@ impl FunctionState {
             init_duration: if cold { init_duration } else { None },
             status,
         };
-        let waits_for_output = output_follows && prepared.launch.family != Family::Custom;
-        let mut log = None;
-        if tail {
-            let notified = shared.closed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            shared.finish_invocation(report, waits_for_output);
-            let end_line = format!("END RequestId: {id}");
-            if !self.logs.invocation(id).contains(&end_line) {
-                let _ = tokio::time::timeout(LOG_SETTLE_MAX, notified).await;
-            }
-            if !self.logs.invocation(id).contains(&end_line) {
-                // The sentinel never came (a runtime that prints none): close it now.
-                shared.close_invocation(Report {
-                    request_id: Arc::clone(id),
-                    duration,
-                    memory_mb: self.config.memory_mb,
-                    max_memory_used_mb: max_used,
-                    init_duration: if cold { init_duration } else { None },
-                    status,
-                });
-            }
-            log = Some(self.logs.invocation(id));
-        } else {
-            shared.finish_invocation(report, waits_for_output);
-        }
+        shared.close_invocation(report);
+        let log = tail.then(|| self.logs.invocation(id));
         (
             Completed {
                 request_id: id.to_string(),

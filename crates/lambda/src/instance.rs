@@ -18,7 +18,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::RESPONSE_BYTES_MAX;
@@ -26,8 +26,6 @@ use crate::logs::{LogBook, Report, now_ms};
 use crate::process;
 use crate::runtime::Launch;
 
-/// Marks the end of an invocation's output in Stratus's bootstraps (followed by the request id).
-pub const LOG_SENTINEL: &str = "\u{1e}STRATUS_END ";
 /// Longest log line kept whole; longer output is split (CloudWatch's event limit is 256 KB).
 pub const LOG_LINE_BYTES_MAX: usize = 256 * 1024;
 /// Stack of an instance's output thread (it splits lines and hands them to the log).
@@ -70,12 +68,16 @@ struct Open {
     reply: oneshot::Sender<Outcome>,
 }
 
-/// Which side finishes an invocation's log: END and REPORT follow the function's last line,
-/// which the reader knows (the sentinel), and the figures, which the invoker knows.
-#[derive(Default)]
-struct Closing {
-    sentinel_seen: Option<Arc<str>>,
-    report: Option<Report>,
+/// The read end of the instance's stdout/stderr pipe (non-blocking) and the start of a line
+/// not yet ended. Read by the output thread when output arrives, and by whoever ends an
+/// invocation (the runtime's response, the process's exit), so the lines an invocation wrote
+/// are in its log before its END line without the function marking the end of its output:
+/// everything it wrote before posting its result is in the pipe by then.
+struct Output {
+    reader: std::io::PipeReader,
+    pending: Vec<u8>,
+    buffer: Vec<u8>,
+    ended: bool,
 }
 
 /// State shared by the instance's server, its output reader and the invoker.
@@ -84,9 +86,7 @@ pub struct Shared {
     open: Mutex<Option<Open>>,
     /// The invocation the output currently belongs to.
     log_request: Mutex<Option<Arc<str>>>,
-    closing: Mutex<Closing>,
-    /// Told when END/REPORT of an invocation were written.
-    pub closed: Notify,
+    output: Mutex<Output>,
     init_error: Mutex<Option<Outcome>>,
     pub logs: Arc<LogBook>,
 }
@@ -97,51 +97,41 @@ impl Shared {
         self.logs.push(request.as_ref(), text, false);
     }
 
-    /// Writes END and REPORT now (the invoker read the memory figures when the invocation ended).
+    /// Writes END and REPORT (after the function's output so far, read first).
     pub fn close_invocation(&self, report: Report) {
+        self.read_output();
         let id = Arc::clone(&report.request_id);
         self.logs.push(Some(&id), format!("END RequestId: {id}"), true);
         self.logs.push(Some(&id), report.line(), true);
-        self.closed.notify_waiters();
     }
 
-    /// The invoker's half: END/REPORT now if the function's output is complete, else when the
-    /// reader reaches the sentinel. `wait_output` is false for runtimes that write none.
-    pub fn finish_invocation(&self, report: Report, wait_output: bool) {
-        if !wait_output {
-            self.close_invocation(report);
-            return;
-        }
-        let ready = {
-            let Ok(mut closing) = self.closing.lock() else { return };
-            if closing.sentinel_seen.as_deref() == Some(&*report.request_id) {
-                closing.sentinel_seen = None;
-                true
-            } else {
-                closing.report = Some(report.clone());
-                false
-            }
+    /// Reads what the pipe holds now and logs its complete lines. Returns false once the pipe
+    /// has ended (the process and everything it started are gone).
+    pub fn read_output(&self) -> bool {
+        use std::io::Read;
+        let Ok(mut output) = self.output.lock() else {
+            return false;
         };
-        if ready {
-            self.close_invocation(report);
-        }
-    }
-
-    fn sentinel(&self, request_id: &str) {
-        let report = {
-            let Ok(mut closing) = self.closing.lock() else { return };
-            match closing.report.take() {
-                Some(report) if &*report.request_id == request_id => Some(report),
-                other => {
-                    closing.report = other;
-                    closing.sentinel_seen = Some(Arc::from(request_id));
-                    None
+        let output = &mut *output;
+        while !output.ended {
+            match output.reader.read(&mut output.buffer) {
+                Ok(0) => {
+                    output.ended = true;
+                    if !output.pending.is_empty() {
+                        let rest = std::mem::take(&mut output.pending);
+                        handle_line(self, &rest);
+                    }
                 }
+                Ok(read) => {
+                    output.pending.extend_from_slice(&output.buffer[..read]);
+                    split_lines(self, &mut output.pending);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(_) => output.ended = true,
             }
-        };
-        if let Some(report) = report {
-            self.close_invocation(report);
         }
+        false
     }
 
     /// The init error the runtime posted, if any (taken once).
@@ -226,20 +216,27 @@ pub struct SpawnSpec<'a> {
 pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let address = listener.local_addr()?;
+    let (reader, writer) = std::io::pipe()?;
+    let writer_err = writer.try_clone()?;
+    // The thread waits on its own descriptor of the pipe; reads go through `Shared`.
+    let readiness = reader.try_clone()?;
+    process::set_nonblocking(&reader)?;
     let (sender, receiver) = mpsc::channel(1);
     let shared = Arc::new(Shared {
         dispatches: tokio::sync::Mutex::new(receiver),
         open: Mutex::new(None),
         log_request: Mutex::new(spec.first_request.clone()),
-        closing: Mutex::new(Closing::default()),
-        closed: Notify::new(),
+        output: Mutex::new(Output {
+            reader,
+            pending: Vec::new(),
+            buffer: vec![0u8; 64 * 1024],
+            ended: false,
+        }),
         init_error: Mutex::new(None),
         logs: Arc::clone(&spec.logs),
     });
     let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
 
-    let (reader, writer) = std::io::pipe()?;
-    let writer_err = writer.try_clone()?;
     let mut command = tokio::process::Command::new(&spec.launch.program);
     command
         .args(&spec.launch.args)
@@ -266,14 +263,15 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
     }
     let (exit_sender, exited) = watch::channel(None);
     tokio::spawn(wait_for_exit(child, exit_sender, spec.reaper));
-    // The output is read on a thread of its own, not in a task: the bootstrap writes its
-    // sentinel just before it posts the result, and the two readiness events arriving together
-    // at a runtime worker make it wake the other worker to share them, at every invocation.
+    // Output is read on a thread of its own, not in a task, and only when some arrives: a
+    // function that writes nothing costs no wake-up (its invocations' logs are completed by
+    // whoever ends them, see `Output`). Output and the runtime's result arriving together at a
+    // runtime worker would make it wake the other worker to share them.
     let reader_shared = Arc::clone(&shared);
     let started = std::thread::Builder::new()
         .name(format!("stratus-output-{pid}"))
         .stack_size(OUTPUT_THREAD_STACK_BYTES)
-        .spawn(move || read_output(reader, reader_shared));
+        .spawn(move || follow_output(readiness, reader_shared));
     if let Err(error) = started {
         process::kill_group(pid);
         server.abort();
@@ -336,51 +334,35 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
     format!("signal: {name}")
 }
 
-/// Splits the process's output into lines, attributes them to the current invocation and spots
-/// the sentinel.
+/// The output thread: waits until the pipe has something to read (or has ended), then reads it.
 /// Ends at end-of-file: when the process and everything it started are gone.
-fn read_output(mut reader: std::io::PipeReader, shared: Arc<Shared>) {
-    use std::io::Read;
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buffer = vec![0u8; 64 * 1024];
+fn follow_output(readiness: std::io::PipeReader, shared: Arc<Shared>) {
     loop {
-        let read = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        pending.extend_from_slice(&buffer[..read]);
-        let mut start = 0;
-        while let Some(offset) = pending[start..].iter().position(|b| *b == b'\n') {
-            let line = &pending[start..start + offset];
-            handle_line(&shared, line);
-            start += offset + 1;
-        }
-        pending.drain(..start);
-        while pending.len() > LOG_LINE_BYTES_MAX {
-            let rest = pending.split_off(LOG_LINE_BYTES_MAX);
-            handle_line(&shared, &pending);
-            pending = rest;
+        if process::wait_readable(&readiness).is_err() || !shared.read_output() {
+            break;
         }
     }
-    if !pending.is_empty() {
-        handle_line(&shared, &pending);
+}
+
+/// Logs each complete line of `pending` and keeps the rest; a line over
+/// [`LOG_LINE_BYTES_MAX`] is split.
+fn split_lines(shared: &Shared, pending: &mut Vec<u8>) {
+    let mut start = 0;
+    while let Some(offset) = pending[start..].iter().position(|b| *b == b'\n') {
+        handle_line(shared, &pending[start..start + offset]);
+        start += offset + 1;
+    }
+    pending.drain(..start);
+    while pending.len() > LOG_LINE_BYTES_MAX {
+        let rest = pending.split_off(LOG_LINE_BYTES_MAX);
+        handle_line(shared, pending);
+        *pending = rest;
     }
 }
 
 fn handle_line(shared: &Shared, line: &[u8]) {
     let text = String::from_utf8_lossy(line);
     let text = text.strip_suffix('\r').unwrap_or(&text);
-    if let Some(position) = text.find(LOG_SENTINEL) {
-        let before = &text[..position];
-        if !before.is_empty() {
-            shared.push_log(before.to_string());
-        }
-        let request_id = text[position + LOG_SENTINEL.len()..].trim();
-        shared.sentinel(request_id);
-        return;
-    }
     shared.push_log(text.to_string());
 }
 

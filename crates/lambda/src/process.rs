@@ -163,6 +163,40 @@ pub fn reap() -> i32 {
     0
 }
 
+/// Makes reads from `fd` return `WouldBlock` instead of waiting (`O_NONBLOCK`; other
+/// descriptors of the same open file, such as a pipe's write end, are not affected).
+pub fn set_nonblocking(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+    let fd = fd.as_raw_fd();
+    // SAFETY: fcntl(2) on a descriptor the caller owns (borrowed for the call), integer flags.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Waits until `fd` can be read without blocking, or has ended (`poll(2)`).
+pub fn wait_readable(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+    let mut entry = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: poll(2) on one pollfd on the stack, for a descriptor the caller owns.
+        let ready = unsafe { libc::poll(&mut entry, 1, -1) };
+        if ready >= 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
 /// SIGKILLs the process group led by `pid` (the function and anything it started).
 pub fn kill_group(pid: u32) {
     let Ok(pid) = libc::pid_t::try_from(pid) else { return };

@@ -11,10 +11,10 @@
  * RIC's context object, callback semantics, error bodies and console format.
  * The RIC file each part follows is named in its section header.
  *
- * Stratus-specific, and the only Stratus-specific thing on stdout: when an
- * invocation settles, just before its /response or /error is posted, this
- * writes "\x1eSTRATUS_END <requestId>\n" to stdout, after all of that
- * invocation's console output, so Stratus knows where its logs end.
+ * Nothing Stratus-specific is written to stdout. When an invocation settles,
+ * its /response or /error is posted once all of its console output is on the
+ * pipe: Stratus reads the pipe when the result arrives, so the output is in
+ * the invocation's log before its END line.
  *
  * Constraints: Node built-ins only; runs on Node 18, 20 and 22. The hot path
  * (event in, result out) and cold start are kept lean: one keep-alive TCP
@@ -142,11 +142,11 @@ for (const E of [
 }
 
 // ---------------------------------------------------------------------------
-// stdout, the console patch and the sentinel (RIC src/LogPatch.js)
+// stdout and the console patch (RIC src/LogPatch.js)
 // ---------------------------------------------------------------------------
 
 // Everything goes to fd 1 with synchronous writes: a log line is on the pipe
-// before the next statement runs, so the sentinel can never overtake it, and
+// before the next statement runs, so the result can never overtake it, and
 // process.stdout (a net.Socket over the pipe, costly to create) is never
 // needed. The RIC writes the same bytes through process.stdout.write.
 let sleepCell = null;
@@ -177,7 +177,7 @@ function writeStdout(str) {
 
 // User code may still write through process.stdout (console.dir/table, some
 // loggers); such writes can be queued when the pipe is full. Remember whether
-// process.stdout was ever created so the sentinel can wait for its queue.
+// process.stdout was ever created so a result can wait for its queue.
 let stdoutStream = null;
 {
   const desc = Object.getOwnPropertyDescriptor(process, 'stdout');
@@ -192,17 +192,11 @@ let stdoutStream = null;
   }
 }
 
-let lastSentinelId = null;
-// Calls `then` once the sentinel for `id` is on stdout.
-function writeSentinel(id, then) {
-  if (lastSentinelId === id) return then();
-  lastSentinelId = id;
-  const write = () => {
-    writeStdout('\x1eSTRATUS_END ' + id + '\n');
-    then();
-  };
-  if (stdoutStream !== null && stdoutStream.writableLength > 0) stdoutStream.once('drain', write);
-  else write();
+// Calls `then` once everything written through process.stdout is on the pipe
+// (console output, written straight to fd 1, always is).
+function afterStdout(then) {
+  if (stdoutStream !== null && stdoutStream.writableLength > 0) stdoutStream.once('drain', then);
+  else then();
 }
 
 const REQUEST_ID_SYMBOL = Symbol.for('aws.lambda.runtime.requestId');
@@ -572,7 +566,7 @@ class RapidClient {
   // callback goes on to nextInvocation(), so GET next goes out with the POST.
   postInvocationResponse(response, id, callback, thenNext = false) {
     const body = trySerializeResponse(response);
-    writeSentinel(id, () => {
+    afterStdout(() => {
       this._post(thenNext)(
         'POST',
         `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/response`,
@@ -587,7 +581,7 @@ class RapidClient {
     // The RIC's native client sends no Lambda-Runtime-Function-Error-Type on
     // invocation errors (errorType is in the body), only the X-Ray cause.
     const xray = headerSafe(xrayFormatted(error));
-    writeSentinel(id, () => {
+    afterStdout(() => {
       this._post(thenNext)(
         'POST',
         `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/error`,
@@ -949,11 +943,11 @@ function createResponseStream(client, id, highWaterMark) {
     rejectDone(err);
     req.destroy(err);
   });
-  // The sentinel goes out before the last chunk: logs written after the
-  // handler ends its stream are not counted in the invocation.
+  // The last chunk goes out once earlier output is on the pipe: logs written
+  // after the handler ends its stream are not counted in the invocation.
   const origEnd = req.end.bind(req);
   req.end = function (cb) {
-    writeSentinel(id, () => origEnd(cb));
+    afterStdout(() => origEnd(cb));
   };
   req.setContentType = function (contentType) {
     if (!ready) throw new InvalidStreamingOperation('Cannot set content-type, too late.');

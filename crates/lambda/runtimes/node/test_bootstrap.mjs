@@ -24,7 +24,6 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BOOTSTRAP = path.join(HERE, 'bootstrap.cjs');
 const WAIT_MS = 10_000;
 const RAPI = '/2018-06-01/runtime';
-const SENTINEL = '\x1eSTRATUS_END ';
 const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t/;
 
 const children = new Set();
@@ -111,7 +110,9 @@ class FakeRuntimeApi {
       } catch {
         json = undefined;
       }
-      const post = { url: req.url, headers: req.headers, trailers: req.trailers, body, json };
+      // The bootstrap's stdout as it was when the post ended.
+      const stdout = this.stdoutNow?.();
+      const post = { url: req.url, headers: req.headers, trailers: req.trailers, body, json, stdout };
       this.posts.push(post);
       if (this.closeAfterPost) req.socket.closing = true;
       res.writeHead(202, { 'Content-Type': 'application/json', ...(this.closeAfterPost ? { Connection: 'close' } : {}) });
@@ -177,6 +178,8 @@ class FakeRuntimeApi {
 }
 
 function startBootstrap(api, taskRoot, handler, env = {}) {
+  const stdoutFile = path.join(makeDir({}), 'stdout');
+  const stdoutFd = fs.openSync(stdoutFile, 'w');
   const child = spawn(process.execPath, [BOOTSTRAP], {
     cwd: taskRoot,
     // Built from scratch so the test runner's own NODE_PATH etc. stay out.
@@ -194,23 +197,20 @@ function startBootstrap(api, taskRoot, handler, env = {}) {
       TZ: 'UTC',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdout is a file, read as it is at each look: what the bootstrap wrote
+    // before it posted a result is there when the post arrives (see posts'
+    // `stdout`), as Stratus reads its pipe when a result arrives.
+    stdio: ['ignore', stdoutFd, 'pipe'],
   });
+  fs.closeSync(stdoutFd);
   children.add(child);
-  const proc = { child, stdout: '', stderr: '', stdoutWaiters: [] };
-  child.stdout.setEncoding('utf8');
+  const proc = { child, stderr: '' };
+  Object.defineProperty(proc, 'stdout', { get: () => fs.readFileSync(stdoutFile, 'utf8') });
+  api.stdoutNow = () => proc.stdout;
   child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (d) => {
-    proc.stdout += d;
-    proc.stdoutWaiters = proc.stdoutWaiters.filter((w) => !(w.pred(proc.stdout) && (w.resolve(), true)));
-  });
   child.stderr.on('data', (d) => (proc.stderr += d));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   proc.exited = () => withTimeout(exited, 'the bootstrap to exit');
-  proc.waitStdout = (pred, what) =>
-    pred(proc.stdout)
-      ? Promise.resolve()
-      : withTimeout(new Promise((resolve) => proc.stdoutWaiters.push({ pred, resolve })), what);
   proc.lines = () => proc.stdout.split('\n').filter((l) => l !== '');
   return proc;
 }
@@ -271,9 +271,7 @@ test('callback waits for an empty event loop before the response (callbackWaitsF
   await withFunction(files, 'index.handler', { AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING: '1' }, async (api, proc) => {
     const r = await api.invoke({}, { id: 'cb-wait' });
     assert.equal(r.body, '"done"');
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'cb-wait\n'), 'the sentinel');
-    const out = proc.stdout;
-    assert.ok(out.indexOf('late timer') < out.indexOf(SENTINEL + 'cb-wait'), 'timer output precedes the sentinel');
+    assert.ok(r.stdout.includes('late timer'), 'timer output precedes the result');
   });
 });
 
@@ -338,8 +336,7 @@ test('thrown Error: /error body, headers and the Invoke Error log line', async (
     const xray = JSON.parse(r.headers['lambda-runtime-function-xray-error-cause']);
     assert.equal(xray.exceptions[0].type, 'TypeError');
     assert.equal(xray.exceptions[0].message, 'boom');
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'err-1\n'), 'the sentinel');
-    const line = proc.lines().find((l) => l.includes('Invoke Error'));
+    const line = r.stdout.split('\n').find((l) => l.includes('Invoke Error'));
     const m = /^(\S+)\terr-1\tERROR\tInvoke Error \t(\{.*\})$/.exec(line);
     assert.ok(m, `log line format: ${JSON.stringify(line)}`);
     assert.match(m[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -420,7 +417,7 @@ test('uncaught exception during an invoke: posted as its error, exit 129', async
     assert.equal(r.json.errorMessage, 'in timer');
     assert.deepEqual(await proc.exited(), { code: 129, signal: null });
     assert.match(proc.stdout, /\tunc-1\tERROR\tUncaught Exception \t\{"errorType":"SyntaxError","errorMessage":"in timer","stack":\[/);
-    assert.ok(proc.stdout.indexOf('Uncaught Exception') < proc.stdout.indexOf(SENTINEL + 'unc-1'));
+    assert.ok(r.stdout.includes('Uncaught Exception'), 'logged before the error is posted');
   });
 });
 
@@ -442,7 +439,6 @@ async function expectInitError(files, handler, errorType, checkMessage, env = {}
     const m = /^\S+\tundefined\tERROR\tUncaught Exception \t(\{.*\})$/.exec(line);
     assert.ok(m, `log line format: ${JSON.stringify(line)}`);
     assert.equal(JSON.parse(m[1]).errorType, errorType);
-    assert.ok(!proc.stdout.includes(SENTINEL), 'no sentinel without an invocation');
   });
 }
 
@@ -640,10 +636,10 @@ test('malformed Client-Context header fails the invoke, as in the RIC', async ()
 });
 
 // ---------------------------------------------------------------------------
-// Console format and the sentinel
+// Console format, and output before results
 // ---------------------------------------------------------------------------
 
-test('console format per level, util.format semantics, newlines as \\r; sentinel after all output', async () => {
+test('console format per level, util.format semantics, newlines as \\r; all output before the result', async () => {
   const files = {
     'index.js': `console.log('at init');
       exports.handler = async () => {
@@ -661,10 +657,9 @@ test('console format per level, util.format semantics, newlines as \\r; sentinel
   await withFunction(files, 'index.handler', {}, async (api, proc) => {
     const r = await api.invoke({}, { id: 'log-1' });
     assert.equal(r.body, '"ok"');
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'log-1\n'), 'the sentinel');
-    const lines = proc.lines();
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
     const strip = (l) => l.replace(LOG_LINE, '');
-    assert.ok(lines.every((l) => LOG_LINE.test(l) || l === 'raw stdout write' || l.startsWith(SENTINEL)), lines.join('\n'));
+    assert.ok(lines.every((l) => LOG_LINE.test(l) || l === 'raw stdout write'), lines.join('\n'));
     assert.deepEqual(lines.map((l) => (LOG_LINE.test(l) ? strip(l) : l)), [
       'undefined\tINFO\tat init',
       "log-1\tINFO\ta b 42 { k: 1 }",
@@ -675,31 +670,19 @@ test('console format per level, util.format semantics, newlines as \\r; sentinel
       'log-1\tTRACE\ttrace',
       'log-1\tINFO\ttwo\rlines',
       'raw stdout write',
-      SENTINEL + 'log-1',
     ]);
     assert.equal(proc.stderr, '');
   });
 });
 
-test('sentinel: once per invocation, after its output, before the next invocation output', async () => {
+test('each invocation\'s output is on stdout before its result is posted, and nothing else is', async () => {
   const files = { 'index.js': 'exports.handler = async (e) => { console.log("in", e.n); return e.n; };' };
-  await withFunction(files, 'index.handler', {}, async (api, proc) => {
-    await api.invoke({ n: 1 }, { id: 'a' });
-    await api.invoke({ n: 2 }, { id: 'b' });
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'b\n'), 'the second sentinel');
-    const tail = proc.lines().map((l) => l.replace(LOG_LINE, ''));
-    assert.deepEqual(tail, ['a\tINFO\tin 1', SENTINEL + 'a', 'b\tINFO\tin 2', SENTINEL + 'b']);
-  });
-});
-
-test('sentinel is on stdout before the result reaches the Runtime API', async () => {
-  const files = { 'index.js': 'exports.handler = async () => { console.log("before"); return 1; };' };
-  await withFunction(files, 'index.handler', {}, async (api, proc) => {
-    await api.invoke({}, { id: 'order-1' });
-    // The bootstrap wrote the sentinel synchronously before it sent the POST;
-    // what is left is only the pipe to this process, so it shows up promptly.
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'order-1\n'), 'the sentinel', 2000);
-    assert.ok(proc.stdout.indexOf('before') < proc.stdout.indexOf(SENTINEL + 'order-1'));
+  await withFunction(files, 'index.handler', {}, async (api) => {
+    const a = await api.invoke({ n: 1 }, { id: 'a' });
+    const b = await api.invoke({ n: 2 }, { id: 'b' });
+    const strip = (out) => out.split('\n').filter((l) => l !== '').map((l) => l.replace(LOG_LINE, ''));
+    assert.deepEqual(strip(a.stdout), ['a\tINFO\tin 1']);
+    assert.deepEqual(strip(b.stdout), ['a\tINFO\tin 1', 'b\tINFO\tin 2']);
   });
 });
 
@@ -709,9 +692,8 @@ test('AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL', async () => {
   };
   const env = { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO' };
   await withFunction(files, 'index.handler', env, async (api, proc) => {
-    await api.invoke({}, { id: 'json-1' });
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'json-1\n'), 'the sentinel');
-    const recs = proc.lines().filter((l) => !l.startsWith(SENTINEL)).map((l) => JSON.parse(l));
+    const r = await api.invoke({}, { id: 'json-1' });
+    const recs = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
     assert.equal(recs.length, 3);
     assert.deepEqual({ ...recs[0], timestamp: 0 }, { timestamp: 0, level: 'INFO', requestId: 'json-1', message: 'x 1' });
     assert.equal(recs[1].level, 'ERROR');
@@ -751,7 +733,6 @@ test('streaming handler: chunked POST in streaming mode, content type, HttpRespo
     assert.equal(r.headers['transfer-encoding'], 'chunked');
     assert.equal(r.headers['content-type'], 'text/plain');
     assert.equal(r.body, 'hello st-1');
-    await proc.waitStdout((s) => s.includes(SENTINEL + 'st-1\n'), 'the sentinel');
     assert.equal((await api.invoke({}, { id: 'st-2' })).body, 'hello st-2');
   });
   await withFunction(files, 'index.http', {}, async (api) => {

@@ -16,10 +16,10 @@ Decimal), the LambdaContext object and the root logger's format.
 
 Things that are Stratus's own:
 
-* After each invocation, before the result or error is posted, the bytes
-  ``"\\x1eSTRATUS_END <request id>\\n"`` are written to fd 1, so Stratus can
-  tell where that invocation's log output ends. Nothing else Stratus-specific
-  is written to stdout.
+* After each invocation, before the result or error is posted, stdout and
+  stderr are flushed: Stratus reads the output pipe when the result arrives,
+  so everything the invocation printed is in its log before its END line.
+  Nothing Stratus-specific is written to stdout.
 * The Runtime API is spoken over one persistent keep-alive TCP connection
   with hand-written HTTP/1.1. http.client is too slow for a hot loop. The
   GET next that follows a result or error goes out in the same write as its
@@ -53,7 +53,6 @@ import _socket
 # ---------------------------------------------------------------------------
 
 _API_PREFIX = b"/2018-06-01/runtime"
-_SENTINEL_PREFIX = b"\x1eSTRATUS_END "
 
 # awslambdaric indents traceback lines in its error log entry with NO-BREAK
 # SPACE, so CloudWatch does not strip the indentation.
@@ -1027,17 +1026,6 @@ def _flush_std_streams():
                 pass
 
 
-def _write_sentinel(request_id):
-    """Flush everything the invocation wrote, then mark its end on fd 1."""
-    _flush_std_streams()
-    data = _SENTINEL_PREFIX + request_id + b"\n"
-    try:
-        while data:
-            data = data[os.write(1, data):]
-    except OSError:
-        pass
-
-
 def _serve(client, handler):
     global _request_id, _tenant_id
     environ = os.environ
@@ -1114,11 +1102,11 @@ def _serve(client, handler):
             xray = _xray_fault(type(e).__name__, str(e), frames)
 
         if error is None:
-            _write_sentinel(request_id_b)
+            _flush_std_streams()
             following = post_result(request_id_b, result, content_type, True)
         else:
             log_error(error)
-            _write_sentinel(request_id_b)
+            _flush_std_streams()
             xray_cause = _to_ascii_json(xray).encode("ascii")
             if len(xray_cause) >= 1024 * 1024:  # awslambdaric drops a header this big
                 xray_cause = None

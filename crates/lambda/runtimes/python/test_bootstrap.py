@@ -40,10 +40,12 @@ API = "/2018-06-01/runtime"
 
 
 class Post(object):
-    def __init__(self, path, headers, body):
+    def __init__(self, path, headers, body, stdout=None):
         self.path = path
         self.headers = headers  # lower-cased names
         self.body = body
+        # The function's stdout as it was when the post arrived.
+        self.stdout = stdout
 
     def json(self):
         return json.loads(self.body.decode("utf-8"))
@@ -111,7 +113,8 @@ class FakeRuntimeAPI(object):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                fake.posts.put(Post(self.path, headers, body))
+                fn = getattr(fake, "fn", None)
+                fake.posts.put(Post(self.path, headers, body, fn.stdout_now() if fn else None))
                 payload = b'{"status":"OK"}'
                 self.send_response(202)
                 self.send_header("Content-Type", "application/json")
@@ -165,7 +168,7 @@ class FakeRuntimeAPI(object):
             detail = ""
             if fn is not None:
                 detail = "; process rc=%r stdout=%r stderr=%r" % (
-                    fn.proc.poll(), b"".join(fn._out)[-2000:], b"".join(fn._err)[-2000:])
+                    fn.proc.poll(), fn.stdout_now()[-2000:], fn.stderr_now()[-2000:])
             raise AssertionError("no POST from the function within %ss%s" % (timeout, detail))
 
     def stop(self):
@@ -207,44 +210,35 @@ class FunctionProcess(object):
         })
         env.update(extra_env or {})
         self.api = api
-        self.proc = subprocess.Popen([PYTHON, "-u", script], env=env, cwd=str(task_root),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self._out = []
-        self._err = []
-        self._readers = [
-            threading.Thread(target=self._drain, args=(self.proc.stdout, self._out)),
-            threading.Thread(target=self._drain, args=(self.proc.stderr, self._err)),
-        ]
-        for t in self._readers:
-            t.daemon = True
-            t.start()
-
-    @staticmethod
-    def _drain(pipe, sink):
-        while True:
-            data = pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536)
-            if not data:
-                return
-            sink.append(data)
+        # stdout and stderr are files, read as they are at each look: what the
+        # bootstrap wrote before it posted a result is there when the post
+        # arrives (Post.stdout), as Stratus reads its pipe when a result arrives.
+        self._out_path = os.path.join(str(task_root.parent), "stdout-%s" % uuid.uuid4().hex)
+        self._err_path = self._out_path.replace("stdout-", "stderr-")
+        with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
+            self.proc = subprocess.Popen([PYTHON, "-u", script], env=env, cwd=str(task_root),
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err)
 
     def stdout_now(self):
-        return b"".join(self._out)
+        with open(self._out_path, "rb") as f:
+            return f.read()
+
+    def stderr_now(self):
+        with open(self._err_path, "rb") as f:
+            return f.read()
 
     def wait_exit(self, timeout=WAIT):
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError("function process did not exit within %ss" % timeout)
-        for t in self._readers:
-            t.join(timeout)
         return rc
 
     def finish(self):
         """Stop the fake API (the child then exits) and return (rc, stdout, stderr)."""
         self.api.stop()
         rc = self.wait_exit()
-        return rc, b"".join(self._out), b"".join(self._err)
+        return rc, self.stdout_now(), self.stderr_now()
 
     def kill(self):
         if self.proc.poll() is None:
@@ -289,9 +283,6 @@ def app_path(run):
     return str(run.task_root / "app.py")
 
 
-SENTINEL = re.compile(rb"\x1eSTRATUS_END ([^\n]*)\n")
-
-
 # ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
@@ -309,7 +300,7 @@ def test_success_posts_marshalled_result(run):
     assert post.body == b'{"got": {"a": 1}, "text": "caf\\u00e9", "n": [1, 2.5, true, null]}'
     rc, out, _ = fn.finish()
     assert rc == 0
-    assert out == b"\x1eSTRATUS_END " + rid.encode() + b"\n"
+    assert out == b""
 
 
 def test_python312_runtime_does_not_escape_unicode(run):
@@ -432,7 +423,7 @@ def test_handler_exception(run):
         + nb * 4 + 'raise ValueError("boom")\n'
     )
     assert err.decode("utf-8") == expected_log
-    assert out == b"before the error\n\x1eSTRATUS_END " + rid.encode() + b"\n"
+    assert out == b"before the error\n"
 
 
 def test_exception_with_empty_message(run):
@@ -481,13 +472,12 @@ def assert_init_error(fn, api, error_type, message, stack_trace=None):
     if stack_trace is not None:
         assert body["stackTrace"] == stack_trace
     assert fn.wait_exit() == 1
-    out = b"".join(fn._out).decode("utf-8")
-    err = b"".join(fn._err).decode("utf-8")
+    out = fn.stdout_now().decode("utf-8")
+    err = fn.stderr_now().decode("utf-8")
     # awslambdaric logs its "unhandled exception" warning through the root logger first.
     assert re.match(r"\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t\tLAMBDA_WARNING: "
                     r"Unhandled exception\. The most likely cause is an issue in the function code\. ", out)
     assert out.endswith("https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\n")
-    assert "STRATUS_END" not in out
     assert err.startswith("[ERROR] %s: %s\nTraceback (most recent call last):\n" % (error_type, message))
     return body, err
 
@@ -783,13 +773,13 @@ def test_pythonpath_entries_are_kept(run, tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# Logs and the Stratus sentinel
+# Logs
 # ---------------------------------------------------------------------------
 
 TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
-def test_sentinel_follows_the_invocations_output(run):
+def test_each_invocations_output_is_written_before_its_result(run):
     fn, api = run({"app.py": """
         import logging, sys
         logging.basicConfig(level=logging.DEBUG)  # a no-op on Lambda: root already has a handler
@@ -802,16 +792,14 @@ def test_sentinel_follows_the_invocations_output(run):
             logger.warning("warned %s", event["n"])
             return event["n"]
     """})
-    rids = [api.invoke({"n": n}) for n in (1, 2)]
-    for _ in rids:
-        api.wait_post()
-    rc, out, err = fn.finish()
-    text = out.decode("utf-8")
     expected = ""
-    for n, rid in zip((1, 2), rids):
-        expected += ("print %d\npartial line \\[WARNING\\]\t%s\t%s\twarned %d\n\x1eSTRATUS_END %s\n"
-                     % (n, TS, rid, n, rid))
-    assert re.fullmatch(expected, text), text
+    for n in (1, 2):
+        rid = api.invoke({"n": n})
+        post = api.wait_post()
+        expected += "print %d\npartial line \\[WARNING\\]\t%s\t%s\twarned %d\n" % (n, TS, rid, n)
+        assert re.fullmatch(expected, post.stdout.decode("utf-8")), post.stdout
+    rc, out, err = fn.finish()
+    assert re.fullmatch(expected, out.decode("utf-8")), out
     assert err == b"to stderr\nto stderr\n"
 
 
@@ -826,7 +814,7 @@ def test_log_level_env(run):
     rid = api.invoke()
     api.wait_post()
     rc, out, err = fn.finish()
-    assert re.fullmatch(r"\[INFO\]\t%s\t%s\tinfo shown\n\x1eSTRATUS_END %s\n" % (TS, rid, rid), out.decode())
+    assert re.fullmatch(r"\[INFO\]\t%s\t%s\tinfo shown\n" % (TS, rid), out.decode())
 
 
 def test_json_log_format(run):
@@ -845,7 +833,7 @@ def test_json_log_format(run):
     record = json.loads(lines[0])
     assert re.fullmatch(TS, record.pop("timestamp"))
     assert record == {"level": "WARNING", "message": "hello json", "logger": "app", "requestId": rid, "custom": 5}
-    assert lines[1:] == ["plain print", "\x1eSTRATUS_END " + rid, ""]
+    assert lines[1:] == ["plain print", ""]
     error = json.loads(err.decode())
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", error.pop("timestamp"))
     assert error["level"] == "ERROR" and error["errorType"] == "ValueError"
@@ -874,7 +862,7 @@ def test_logging_imported_inside_handler_is_configured(run):
     rid = api.invoke()
     assert api.wait_post().json() == ["LambdaLoggerHandler"]
     rc, out, err = fn.finish()
-    assert re.fullmatch(r"\[ERROR\]\t%s\t%s\tlate import\n\x1eSTRATUS_END %s\n" % (TS, rid, rid), out.decode())
+    assert re.fullmatch(r"\[ERROR\]\t%s\t%s\tlate import\n" % (TS, rid), out.decode())
 
 
 # ---------------------------------------------------------------------------
@@ -898,18 +886,15 @@ def test_exits_quietly_when_server_goes_away(run):
         def handler(event, context):
             return "ok"
     """})
-    rid = api.invoke()
+    api.invoke()
     api.wait_post()
-    # Wait until the function is back in GET next, then take the API away.
-    deadline = time.time() + WAIT
-    while SENTINEL.search(fn.stdout_now()) is None and time.time() < deadline:
-        time.sleep(0.01)
+    # Let the function get back into GET next, then take the API away.
     time.sleep(0.1)
     started = time.time()
     rc, out, err = fn.finish()
     assert rc == 0
     assert time.time() - started < 5
-    assert out == b"\x1eSTRATUS_END " + rid.encode() + b"\n"
+    assert out == b""
     assert err == b""
 
 
@@ -923,7 +908,7 @@ def test_sys_exit_in_handler_exits_process(run):
     api.invoke()
     assert fn.wait_exit() == 3
     assert api.posts.empty()
-    assert b"".join(fn._out) == b"bye\n"
+    assert fn.stdout_now() == b"bye\n"
 
 
 def test_sigterm_exits_quietly(run):
@@ -935,7 +920,7 @@ def test_sigterm_exits_quietly(run):
     api.wait_post()
     fn.proc.send_signal(signal.SIGTERM)
     assert fn.wait_exit() == -signal.SIGTERM
-    assert b"".join(fn._err) == b""
+    assert fn.stderr_now() == b""
 
 
 def test_sigint_exits_quietly(run):
@@ -948,7 +933,7 @@ def test_sigint_exits_quietly(run):
     time.sleep(0.1)  # back in GET next
     fn.proc.send_signal(signal.SIGINT)
     assert fn.wait_exit() == 130
-    assert b"".join(fn._err) == b""
+    assert fn.stderr_now() == b""
 
 
 def test_runs_from_precompiled_pyc(run, tmp_path):
