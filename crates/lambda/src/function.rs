@@ -201,7 +201,7 @@ impl FunctionState {
             .map_err(|_| InvokeError::Service("Stratus is stopping".to_string()))
     }
 
-    async fn prepare(&self, context: &ServiceContext<'_>) -> Result<Arc<Prepared>, Unrunnable> {
+    pub(crate) async fn prepare(&self, context: &ServiceContext<'_>) -> Result<Arc<Prepared>, Unrunnable> {
         let generation = self.generation.load(Ordering::SeqCst);
         let mut slot = self.prepared.lock().await;
         if let Some(existing) = slot.as_ref() {

@@ -404,15 +404,15 @@ async fn reap(lambda: std::sync::Weak<Lambda>) {
 }
 
 /// Hot reload: functions that have run are checked for code changes on an interval.
-async fn watch_code(lambda: std::sync::Weak<Lambda>) {
-    let interval = match lambda.upgrade() {
+async fn watch_code(weak: std::sync::Weak<Lambda>) {
+    let interval = match weak.upgrade() {
         Some(lambda) => lambda.options.watch_interval,
         None => return,
     };
     let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(20)));
     loop {
         ticker.tick().await;
-        let Some(lambda) = lambda.upgrade() else { return };
+        let Some(lambda) = weak.upgrade() else { return };
         let states: Vec<Arc<FunctionState>> = lambda.functions.values().cloned().collect();
         drop(lambda);
         for state in states {
@@ -433,6 +433,13 @@ async fn watch_code(lambda: std::sync::Weak<Lambda>) {
                     format!("Code of {} changed: the next invocation loads it", state.config.name),
                     true,
                 );
+                // Its runtime and dependencies are worked out now (an install, if a manifest
+                // changed, starts at once), not on the next invocation's path.
+                if let Some(lambda) = weak.upgrade() {
+                    tokio::spawn(async move {
+                        let _ = state.prepare(&lambda.context()).await;
+                    });
+                }
             }
         }
     }
