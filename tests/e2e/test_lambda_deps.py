@@ -151,6 +151,23 @@ def test_failed_install_is_a_clear_function_error(lam):
     assert again["FunctionError"] == "Unhandled"
 
 
+def test_a_fixed_requirements_file_is_installed_without_a_restart(lam, server, app_dir, packages):
+    """The failure stands only until the file changes: fixing it makes the function run."""
+    bad = app_dir / "pybad" / "requirements.txt"
+    original = bad.read_text()
+    assert invoke(lam, "PyBadDeps", {})["FunctionError"] == "Unhandled"
+    bad.write_text(f"{packages['wheel1']}\n")
+    try:
+        def fixed():
+            r = invoke(lam, "PyBadDeps", {})
+            return r if "FunctionError" not in r else None
+
+        r = wait_until(fixed, INSTALL_TIMEOUT_S, interval=0.3, message="the fixed requirements")
+        assert r["payload"]["version"] == "1.0.0", r["payload"]
+    finally:
+        bad.write_text(original)
+
+
 def test_package_json_dependencies_are_installed(lam, server, cache_dir):
     r = invoke(lam, "NodeDeps", {})
     assert "FunctionError" not in r, r["payload"]

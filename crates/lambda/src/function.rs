@@ -91,6 +91,9 @@ impl Completed {
     }
 }
 
+/// What preparing a code generation gave: how to run it, or why it cannot run.
+type Preparation = Result<Arc<Prepared>, Unrunnable>;
+
 /// Runtime and search paths worked out for a code generation.
 pub struct Prepared {
     generation: u64,
@@ -115,7 +118,8 @@ pub struct FunctionState {
     pub live: AtomicU32,
     pub busy: AtomicU32,
     pub generation: AtomicU64,
-    prepared: tokio::sync::Mutex<Option<Result<Arc<Prepared>, Unrunnable>>>,
+    /// The last preparation and the code generation it was made for.
+    prepared: tokio::sync::Mutex<Option<(u64, Preparation)>>,
     pub fingerprint: Mutex<Option<u64>>,
     warned: AtomicBool,
     /// Extra, per-function environment for every instance (built once).
@@ -204,12 +208,11 @@ impl FunctionState {
     pub(crate) async fn prepare(&self, context: &ServiceContext<'_>) -> Result<Arc<Prepared>, Unrunnable> {
         let generation = self.generation.load(Ordering::SeqCst);
         let mut slot = self.prepared.lock().await;
-        if let Some(existing) = slot.as_ref() {
-            match existing {
-                Ok(prepared) if prepared.generation == generation => return Ok(Arc::clone(prepared)),
-                Err(unrunnable) if generation == 0 || self.fingerprint_unchanged() => return Err(unrunnable.clone()),
-                _ => {}
-            }
+        // A failure stands until the code changes (a new generation), as a success does.
+        if let Some((made_for, result)) = slot.as_ref()
+            && *made_for == generation
+        {
+            return result.clone();
         }
         if let Ok(mut fingerprint) = self.fingerprint.lock()
             && fingerprint.is_none()
@@ -217,13 +220,8 @@ impl FunctionState {
             *fingerprint = Some(crate::watch::fingerprint(&self.watched_dirs()));
         }
         let result = self.prepare_now(context, generation).await;
-        *slot = Some(result.clone());
+        *slot = Some((generation, result.clone()));
         result
-    }
-
-    fn fingerprint_unchanged(&self) -> bool {
-        let current = crate::watch::fingerprint(&self.watched_dirs());
-        self.fingerprint.lock().map(|f| *f == Some(current)).unwrap_or(true)
     }
 
     async fn prepare_now(&self, context: &ServiceContext<'_>, generation: u64) -> Result<Arc<Prepared>, Unrunnable> {
@@ -780,7 +778,7 @@ impl FunctionState {
         // The peak before any kill: a dead process has no figures left to read.
         let peak = instance.peak_resident_mb().unwrap_or(0);
         instance.peak_mb = instance.peak_mb.max(peak);
-        if !healthy {
+        if !healthy && instance.is_alive() {
             crate::process::kill_group(instance.pid);
         }
         let picked = instance.initialized;

@@ -26,6 +26,9 @@ use crate::logs::{LogBook, Report, now_ms};
 use crate::process;
 use crate::runtime::Launch;
 
+/// A pipe's capacity on Linux (16 pages): the most output a process can have written and not
+/// yet seen read when it posts its result.
+const PIPE_BYTES: usize = 64 * 1024;
 /// Longest log line kept whole; longer output is split (CloudWatch's event limit is 256 KB).
 pub const LOG_LINE_BYTES_MAX: usize = 256 * 1024;
 /// Stack of an instance's output thread (it splits lines and hands them to the log).
@@ -97,41 +100,44 @@ impl Shared {
         self.logs.push(request.as_ref(), text, false);
     }
 
-    /// Writes END and REPORT (after the function's output so far, read first).
+    /// Writes END and REPORT after the function's output: what the pipe holds (at most one
+    /// pipe's worth, so a process that keeps writing cannot hold the caller here), and a last
+    /// line without its newline, which ends with the invocation.
     pub fn close_invocation(&self, report: Report) {
-        self.read_output();
+        self.read_output(PIPE_BYTES, true);
         let id = Arc::clone(&report.request_id);
         self.logs.push(Some(&id), format!("END RequestId: {id}"), true);
         self.logs.push(Some(&id), report.line(), true);
     }
 
-    /// Reads what the pipe holds now and logs its complete lines. Returns false once the pipe
-    /// has ended (the process and everything it started are gone).
-    pub fn read_output(&self) -> bool {
+    /// Reads up to about `limit` bytes of what the pipe holds now and logs its complete lines
+    /// (with `flush`, the incomplete last one too). Returns false once the pipe has ended (the
+    /// process and everything it started are gone).
+    fn read_output(&self, limit: usize, flush: bool) -> bool {
         use std::io::Read;
         let Ok(mut output) = self.output.lock() else {
             return false;
         };
         let output = &mut *output;
-        while !output.ended {
+        let mut taken = 0;
+        while !output.ended && taken < limit {
             match output.reader.read(&mut output.buffer) {
-                Ok(0) => {
-                    output.ended = true;
-                    if !output.pending.is_empty() {
-                        let rest = std::mem::take(&mut output.pending);
-                        handle_line(self, &rest);
-                    }
-                }
+                Ok(0) => output.ended = true,
                 Ok(read) => {
+                    taken += read;
                     output.pending.extend_from_slice(&output.buffer[..read]);
                     split_lines(self, &mut output.pending);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(_) => output.ended = true,
             }
         }
-        false
+        if (flush || output.ended) && !output.pending.is_empty() {
+            let rest = std::mem::take(&mut output.pending);
+            handle_line(self, &rest);
+        }
+        !output.ended
     }
 
     /// The init error the runtime posted, if any (taken once).
@@ -186,9 +192,12 @@ impl Instance {
         self.memory()?.peak_resident_bytes().map(|b| b.div_ceil(1024 * 1024))
     }
 
-    /// SIGKILLs the process group and stops the server.
+    /// SIGKILLs the process group (unless the process has exited: its group was killed then,
+    /// and its number may since belong to another) and stops the server.
     pub fn kill(&self) {
-        process::kill_group(self.pid);
+        if self.is_alive() {
+            process::kill_group(self.pid);
+        }
         self.server.abort();
     }
 }
@@ -229,7 +238,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         output: Mutex::new(Output {
             reader,
             pending: Vec::new(),
-            buffer: vec![0u8; 64 * 1024],
+            buffer: vec![0u8; PIPE_BYTES],
             ended: false,
         }),
         init_error: Mutex::new(None),
@@ -247,7 +256,8 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         .stdin(std::process::Stdio::null())
         .stdout(writer)
         .stderr(writer_err);
-    let child = match process::spawn(&mut command, spec.reaper.is_some()) {
+    let reaped = spec.reaper.as_ref().is_some_and(|r| r.is_running());
+    let child = match process::spawn(&mut command, reaped) {
         Ok(child) => child,
         Err(error) => {
             server.abort();
@@ -337,11 +347,8 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 /// The output thread: waits until the pipe has something to read (or has ended), then reads it.
 /// Ends at end-of-file: when the process and everything it started are gone.
 fn follow_output(readiness: std::io::PipeReader, shared: Arc<Shared>) {
-    loop {
-        if process::wait_readable(&readiness).is_err() || !shared.read_output() {
-            break;
-        }
-    }
+    // One pipe's worth per turn: the lock is free between turns for an invocation's end.
+    while process::wait_readable(&readiness).is_ok() && shared.read_output(PIPE_BYTES, false) {}
 }
 
 /// Logs each complete line of `pending` and keeps the rest; a line over

@@ -45,8 +45,8 @@ pub fn spawn(command: &mut Command, reaped: bool) -> std::io::Result<Child> {
 }
 
 /// Kills the process groups of the functions (each function process and what it started) when
-/// Stratus dies, even by `kill -9`. One helper process, `stratus __reaper`, started at the
-/// first function's spawn, holds the list of live groups (`+PGID` / `-PGID` lines on its
+/// Stratus dies, even by `kill -9`. One helper process, `stratus __reaper`, started with the
+/// service, holds the list of live groups (`+PGID` / `-PGID` lines on its
 /// stdin); when its stdin ends — Stratus's end of the pipe closes when Stratus exits, however it
 /// exits — it SIGKILLs every group still listed. (Each function used to run under a supervisor
 /// process of its own, which cost about 2 ms of every cold start.)
@@ -62,11 +62,26 @@ struct ReaperState {
 }
 
 impl Reaper {
-    /// `program` is `stratus` itself (run as `stratus __reaper`).
-    pub fn new(program: PathBuf) -> Reaper {
-        Reaper {
+    /// Starts the helper now. `program` is `stratus` itself (run as `stratus __reaper`);
+    /// `/proc/self/exe` still works when the binary has been replaced or deleted since.
+    pub fn start(program: PathBuf) -> Reaper {
+        let reaper = Reaper {
             program,
             state: Mutex::new(ReaperState::default()),
+        };
+        if let Ok(mut state) = reaper.state.lock() {
+            reaper.restart(&mut state);
+        }
+        reaper
+    }
+
+    /// Whether the helper is running: only then may a function go without the parent-death
+    /// signal (see [`spawn`]).
+    pub fn is_running(&self) -> bool {
+        let Ok(mut state) = self.state.lock() else { return false };
+        match state.helper.as_mut() {
+            Some((child, _)) => matches!(child.try_wait(), Ok(None)),
+            None => false,
         }
     }
 
@@ -86,15 +101,20 @@ impl Reaper {
         }
     }
 
-    /// Writes one line to the helper, starting it (again, with the whole list) when it is not
-    /// running. If it cannot start, the groups are left to the parent-death signal alone.
+    /// Writes one line to the helper, starting it again (with the whole list) if it has gone.
+    /// While it cannot be started, functions are spawned with the parent-death signal, which
+    /// takes the function process (not its children) down with Stratus.
     fn send(&self, state: &mut ReaperState, line: &str) {
-        use std::os::unix::process::CommandExt;
         if let Some((_, stdin)) = state.helper.as_mut()
             && stdin.write_all(line.as_bytes()).is_ok()
         {
             return;
         }
+        self.restart(state);
+    }
+
+    fn restart(&self, state: &mut ReaperState) {
+        use std::os::unix::process::CommandExt;
         if let Some((mut child, stdin)) = state.helper.take() {
             drop(stdin);
             let _ = child.kill();
@@ -135,10 +155,13 @@ impl Drop for Reaper {
 /// gone, or dropped its [`Reaper`]) SIGKILLs every group still on it. Returns the exit code.
 pub fn reap() -> i32 {
     use std::io::BufRead;
-    // SAFETY: sets two signal dispositions to SIG_IGN for this process; no handler runs.
+    // It ends when its stdin does, not on a signal a terminal or a service manager sends to
+    // everything (SIGTERM reaches Stratus too, which then stops its functions itself).
+    // SAFETY: sets three signal dispositions to SIG_IGN for this process; no handler runs.
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
     }
     let mut groups = BTreeSet::new();
     for line in std::io::stdin().lock().lines() {
@@ -163,8 +186,8 @@ pub fn reap() -> i32 {
     0
 }
 
-/// Makes reads from `fd` return `WouldBlock` instead of waiting (`O_NONBLOCK`; other
-/// descriptors of the same open file, such as a pipe's write end, are not affected).
+/// Makes reads from `fd` return `WouldBlock` instead of waiting (`O_NONBLOCK`, a flag of the
+/// open file: duplicates of `fd` share it; a pipe's write end, a file of its own, does not).
 pub fn set_nonblocking(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
     let fd = fd.as_raw_fd();
     // SAFETY: fcntl(2) on a descriptor the caller owns (borrowed for the call), integer flags.

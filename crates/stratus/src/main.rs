@@ -127,9 +127,8 @@ pub fn lambda_options(
     lambda.install_dependencies = !options.no_install;
     lambda.host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_string());
     lambda.log_sink = Some(log_sink);
-    lambda.reaper = std::env::current_exe()
-        .ok()
-        .map(|exe| Arc::new(stratus_lambda::Reaper::new(exe)));
+    // Through /proc/self/exe: the helper starts even if the binary was rebuilt or removed since.
+    lambda.reaper = Some(Arc::new(stratus_lambda::Reaper::start(PathBuf::from("/proc/self/exe"))));
     lambda
 }
 

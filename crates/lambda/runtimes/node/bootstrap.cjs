@@ -708,9 +708,13 @@ async function tryAwaitImport(file, extension) {
 function requireEsm(file) {
   if (process.features?.require_module !== true) return undefined;
   const emitWarning = process.emitWarning;
-  process.emitWarning = quietExperimental(emitWarning);
+  // Node's own note on require() of an ES module; the module's own warnings still show.
+  process.emitWarning = quietExperimental(emitWarning, (w) => String(w?.message ?? w).includes('loading ES Module'));
   try {
-    return require(file);
+    const loaded = require(file);
+    // A module exporting the name 'module.exports' makes require() return that value;
+    // import() (which then finds the module already evaluated) gives its namespace.
+    return util.types.isModuleNamespaceObject(loaded) ? loaded : undefined;
   } catch (e) {
     if (e?.code === 'ERR_REQUIRE_ASYNC_MODULE') return undefined;
     throw e;
@@ -720,11 +724,11 @@ function requireEsm(file) {
 }
 
 // Some versions mark require(esm) and registerHooks as experimental: keep
-// their one-off warning off the function's stderr.
-function quietExperimental(emitWarning) {
+// their one-off warning (those `ours` picks) off the function's stderr.
+function quietExperimental(emitWarning, ours = () => true) {
   return (w, ...rest) => {
     const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-    if (type !== 'ExperimentalWarning') emitWarning.call(process, w, ...rest);
+    if (type !== 'ExperimentalWarning' || !ours(w)) emitWarning.call(process, w, ...rest);
   };
 }
 

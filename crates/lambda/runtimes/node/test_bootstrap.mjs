@@ -548,6 +548,22 @@ test('ESM handlers with and without top-level await: module code runs once, impo
     assert.equal(proc.stdout.match(/plain ran/g)?.length, 1, proc.stdout);
     assert.equal(proc.stderr, '');
   });
+  // A module exporting the name 'module.exports' still resolves as import() sees it, runs
+  // once, and its own experimental warning is not hidden.
+  const odd = {
+    'odd.mjs': `console.log("odd ran");
+      process.emitWarning("from the module", "ExperimentalWarning");
+      const other = { handler: async () => "other" };
+      export { other as 'module.exports' };
+      export const handler = async () => "namespace";`,
+  };
+  await withFunction(odd, 'odd.handler', {}, async (api, proc) => {
+    const r = await api.invoke({});
+    assert.equal(r.body, '"namespace"');
+    assert.equal(proc.stdout.match(/odd ran/g)?.length, 1, proc.stdout);
+    // Printed through the patched console, as the RIC prints process warnings.
+    assert.ok(r.stdout.includes('ExperimentalWarning: from the module'), r.stdout);
+  });
 });
 
 // ---------------------------------------------------------------------------
