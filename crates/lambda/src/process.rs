@@ -62,16 +62,25 @@ struct ReaperState {
 }
 
 impl Reaper {
-    /// Starts the helper now. `program` is `stratus` itself (run as `stratus __reaper`);
-    /// `/proc/self/exe` still works when the binary has been replaced or deleted since.
-    pub fn start(program: PathBuf) -> Reaper {
-        let reaper = Reaper {
+    /// Starts the helper, on a thread of its own (starting the Stratus binary takes a
+    /// couple of milliseconds, not to be spent before Stratus is ready). `program` is `stratus`
+    /// itself (run as `stratus __reaper`); `/proc/self/exe` still works when the binary has
+    /// been replaced or deleted since.
+    pub fn start(program: PathBuf) -> std::sync::Arc<Reaper> {
+        let reaper = std::sync::Arc::new(Reaper {
             program,
             state: Mutex::new(ReaperState::default()),
-        };
-        if let Ok(mut state) = reaper.state.lock() {
-            reaper.restart(&mut state);
-        }
+        });
+        let starting = std::sync::Arc::clone(&reaper);
+        let started = std::thread::Builder::new()
+            .name("stratus-reaper-start".to_string())
+            .spawn(move || {
+                if let Ok(mut state) = starting.state.lock() {
+                    starting.restart(&mut state);
+                }
+            });
+        // Without the thread, the first `watch` starts it.
+        drop(started);
         reaper
     }
 

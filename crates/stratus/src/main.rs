@@ -128,7 +128,7 @@ pub fn lambda_options(
     lambda.host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_string());
     lambda.log_sink = Some(log_sink);
     // Through /proc/self/exe: the helper starts even if the binary was rebuilt or removed since.
-    lambda.reaper = Some(Arc::new(stratus_lambda::Reaper::start(PathBuf::from("/proc/self/exe"))));
+    lambda.reaper = Some(stratus_lambda::Reaper::start(PathBuf::from("/proc/self/exe")));
     lambda
 }
 
