@@ -132,7 +132,9 @@ impl Reaper {
         let started = std::process::Command::new(&self.program)
             .arg("__reaper")
             .stdin(std::process::Stdio::piped())
+            // It prints nothing, and holds none of Stratus's output pipes open after Stratus.
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             // Its own group: Ctrl-C in the terminal reaches Stratus, not the reaper.
             .process_group(0)
             .spawn();
