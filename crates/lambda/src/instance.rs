@@ -399,8 +399,8 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-fn json_response(status: StatusCode, body: String) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -416,12 +416,7 @@ fn api_error(status: StatusCode, error_type: &str, message: &str) -> Response<Bo
 }
 
 fn accepted() -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(br#"{"status":"OK"}"#)));
-    *response.status_mut() = StatusCode::ACCEPTED;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+    json_response(StatusCode::ACCEPTED, Bytes::from_static(br#"{"status":"OK"}"#))
 }
 
 async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Body> {

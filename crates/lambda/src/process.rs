@@ -4,7 +4,7 @@
 //! offer: a function's whole process group is killed with `kill(-pgid)`, so a handler's own
 //! children go with it; without a [`Reaper`], between fork and exec the child asks the kernel
 //! to SIGKILL it when Stratus dies (`prctl(PR_SET_PDEATHSIG)`). Both are plain system calls on
-//! integers, async-signal-safe, and touch no memory. The reaper sets two signal dispositions
+//! integers, async-signal-safe, and touch no memory. The reaper sets its signal dispositions
 //! the same way.
 #![allow(unsafe_code)]
 
@@ -15,12 +15,13 @@ use std::sync::Mutex;
 
 use tokio::process::{Child, Command};
 
-/// Spawns `command` as the leader of its own process group. With a [`Reaper`] watching, the
-/// group (this process and what it starts) is the reaper's to kill when Stratus dies; the
-/// command then has no code to run between fork and exec, so the standard library starts it
-/// with `posix_spawn` (a `vfork`-style clone: none of Stratus's memory is copied or
-/// write-protected). Without one, the process asks the kernel to SIGKILL it when Stratus's
-/// thread that spawned it exits (Stratus spawns only from its long-lived runtime threads).
+/// Spawns `command` as the leader of its own process group. With the [`Reaper`]'s helper
+/// running (`reaped`), the group (this process and what it starts) is the helper's to kill when
+/// Stratus dies; the command then has no code to run between fork and exec, so the standard
+/// library starts it with `posix_spawn` (a `vfork`-style clone: none of Stratus's memory is
+/// copied or write-protected). Otherwise the process asks the kernel to SIGKILL it when
+/// Stratus's thread that spawned it exits (Stratus spawns only from its long-lived runtime
+/// threads).
 pub fn spawn(command: &mut Command, reaped: bool) -> std::io::Result<Child> {
     command.process_group(0).kill_on_drop(true);
     #[cfg(target_os = "linux")]
@@ -46,9 +47,9 @@ pub fn spawn(command: &mut Command, reaped: bool) -> std::io::Result<Child> {
 
 /// Kills the process groups of the functions (each function process and what it started) when
 /// Stratus dies, even by `kill -9`. One helper process, `stratus __reaper`, started with the
-/// service, holds the list of live groups (`+PGID` / `-PGID` lines on its
-/// stdin); when its stdin ends — Stratus's end of the pipe closes when Stratus exits, however it
-/// exits — it SIGKILLs every group still listed. (Each function used to run under a supervisor
+/// service, holds the list of live groups (`+PGID` / `-PGID` lines on its stdin); when its
+/// stdin ends — Stratus's end of the pipe closes when Stratus exits, however it exits — it
+/// SIGKILLs every group still listed. (Each function used to run under a supervisor
 /// process of its own, which cost about 2 ms of every cold start.)
 pub struct Reaper {
     program: PathBuf,
