@@ -394,6 +394,32 @@ fn integer(node: Option<&Node>, field: &str, diagnostics: &mut Vec<Diagnostic>) 
     }
 }
 
+/// A whole number Lambda accepts only within `range` (its API refuses the rest at deploy time):
+/// one outside it is reported where it is written and not used.
+fn integer_within(
+    node: Option<&Node>,
+    field: &str,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<u64> {
+    let value = integer(node, field, diagnostics)?;
+    if range.contains(&value) {
+        return Some(value);
+    }
+    if let Some(node) = node {
+        let (low, high) = (range.start(), range.end());
+        diagnostics.push(
+            Diagnostic::error(
+                &node.location,
+                format!("{field} must be from {low} to {high} {unit}, not {value}"),
+            )
+            .with_hint(format!("Lambda refuses {field} outside {low}-{high} {unit}")),
+        );
+    }
+    None
+}
+
 fn text(node: Option<&Node>) -> Option<String> {
     node.and_then(Node::as_str).map(str::to_string)
 }
@@ -1628,8 +1654,16 @@ fn function(
         .and_then(Node::as_list)
         .map(|l| l.iter().map(plain).collect())
         .unwrap_or_else(|| vec!["x86_64".to_string()]);
-    let timeout_seconds = integer(properties.get("Timeout"), "Timeout", diagnostics).unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-    let memory_mb = integer(properties.get("MemorySize"), "MemorySize", diagnostics).unwrap_or(DEFAULT_MEMORY_MB);
+    let timeout_seconds = integer_within(properties.get("Timeout"), "Timeout", 1..=900, "seconds", diagnostics)
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    let memory_mb = integer_within(
+        properties.get("MemorySize"),
+        "MemorySize",
+        128..=10240,
+        "MB",
+        diagnostics,
+    )
+    .unwrap_or(DEFAULT_MEMORY_MB);
     let reserved_concurrency = integer(
         properties.get("ReservedConcurrentExecutions"),
         "ReservedConcurrentExecutions",
