@@ -255,6 +255,14 @@ def test_node_handler_result_context_and_environment(lam, server, app_dir):
     assert TRACE_RE.match(env["_X_AMZN_TRACE_ID"] or "")
 
 
+def test_node_runs_with_lambdas_gc_and_heap_flags(lam):
+    # Lambda's Node bootstrap exposes global.gc and sizes V8's heap from MemorySize (256 MB here:
+    # 25 MB young generation, 231 MB old); the host's default would be gigabytes.
+    p = invoke(lam, "NodeInfo", {})["payload"]
+    assert p["gc"] == "function"
+    assert 231 <= p["heapLimitMb"] <= 256 + 64, p["heapLimitMb"]
+
+
 def test_node_client_context(lam):
     encoded = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
     r = invoke(lam, "NodeInfo", {}, ClientContext=encoded)

@@ -1,4 +1,6 @@
 // Node.js handlers of the Lambda e2e suite (ES module).
+import { getHeapStatistics } from 'node:v8';
+
 const KEYS = [
   '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV',
   'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
@@ -14,6 +16,8 @@ export const info = async (event, context) => {
   return {
     pid: process.pid,
     cwd: process.cwd(),
+    gc: typeof globalThis.gc,
+    heapLimitMb: getHeapStatistics().heap_size_limit / 1048576,
     event,
     env,
     context: {
