@@ -2,7 +2,7 @@
 //! GetFunctionConfiguration, ListFunctions and the deprecated InvokeAsync. Requests are parsed
 //! into an [`Operation`] first, then dispatched to [`stratus_lambda::Lambda`].
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -97,6 +97,64 @@ pub fn parse(method: &hyper::Method, path: &str) -> Operation {
     }
 }
 
+/// The service model's patterns for a function name (`NamespacedFunctionName`) and a qualifier
+/// (`NumericLatestPublishedOrAliasQualifier`), as AWS's validation message quotes them.
+const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
+const FUNCTION_NAME_MAX: usize = 256;
+const QUALIFIER_PATTERN: &str = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+";
+const QUALIFIER_MAX: usize = 128;
+
+/// The same patterns for matching: anchored (AWS matches whole values), with the `-` of each
+/// character class moved to its end, where every regex dialect reads it as itself (Java reads
+/// `0-9-_` that way; Rust's `regex` would not).
+static FUNCTION_NAME: LazyLock<Option<regex_lite::Regex>> = LazyLock::new(|| {
+    regex_lite::Regex::new(
+        r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9_-]+))?$",
+    )
+    .ok()
+});
+static QUALIFIER: LazyLock<Option<regex_lite::Regex>> =
+    LazyLock::new(|| regex_lite::Regex::new(r"^(\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9_$-]+)$").ok());
+
+/// AWS's `ValidationException` for a function name or `Qualifier` that breaks the model's
+/// constraints, checked before anything is looked up.
+fn validate_names(function: &str, qualifier: Option<&str>) -> Result<(), Answer> {
+    let invalid = |message: String| {
+        Err(error_answer(
+            "ValidationException",
+            400,
+            &format!("1 validation error detected: {message}"),
+            None,
+        ))
+    };
+    let check = |value: &str, member: &str, max: usize, regex: &LazyLock<Option<regex_lite::Regex>>, pattern: &str| {
+        if value.chars().count() > max {
+            return invalid(format!(
+                "Value '{value}' at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+        if regex.as_ref().is_some_and(|r| !r.is_match(value)) {
+            return invalid(format!(
+                "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+            ));
+        }
+        Ok(())
+    };
+    check(
+        function,
+        "functionName",
+        FUNCTION_NAME_MAX,
+        &FUNCTION_NAME,
+        FUNCTION_NAME_PATTERN,
+    )?;
+    match qualifier {
+        Some(qualifier) if !qualifier.is_empty() => {
+            check(qualifier, "qualifier", QUALIFIER_MAX, &QUALIFIER, QUALIFIER_PATTERN)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A Lambda API answer: status, headers, body.
 pub struct Answer {
     pub status: u16,
@@ -116,7 +174,9 @@ impl Answer {
     }
 }
 
-/// AWS's REST-JSON error: `x-amzn-ErrorType` and `{"Type": "User", "message": ...}`.
+/// AWS's REST-JSON error: `x-amzn-ErrorType` and `{"Type": "User", "message": ...}`. The
+/// message member is `Message` for the errors whose model spells it so (ResourceNotFound,
+/// Service), `message` for the rest.
 pub fn error_answer(code: &'static str, status: u16, message: &str, reason: Option<&str>) -> Answer {
     let mut body = Map::new();
     if let Some(reason) = reason {
@@ -124,7 +184,11 @@ pub fn error_answer(code: &'static str, status: u16, message: &str, reason: Opti
     }
     let kind = if status >= 500 { "Service" } else { "User" };
     body.insert("Type".to_string(), Value::String(kind.to_string()));
-    body.insert("message".to_string(), Value::String(message.to_string()));
+    let member = match code {
+        "ResourceNotFoundException" | "ServiceException" => "Message",
+        _ => "message",
+    };
+    body.insert(member.to_string(), Value::String(message.to_string()));
     let mut answer = Answer::json(status, &Value::Object(body));
     answer.headers.push(("x-amzn-ErrorType", code.to_string()));
     answer
@@ -160,6 +224,18 @@ pub async fn handle(
     headers: InvokeHeaders,
     body: Bytes,
 ) -> Answer {
+    let named = match &operation {
+        Operation::Invoke { function }
+        | Operation::InvokeAsync { function }
+        | Operation::GetFunction { function }
+        | Operation::GetFunctionConfiguration { function } => Some(function.as_str()),
+        Operation::ListFunctions | Operation::Unsupported { .. } => None,
+    };
+    if let Some(function) = named
+        && let Err(answer) = validate_names(function, query_parameter(query, "Qualifier").as_deref())
+    {
+        return answer;
+    }
     match operation {
         Operation::Invoke { function } => invoke(lambda, &function, query, headers, body).await,
         Operation::InvokeAsync { function } => {
@@ -256,7 +332,8 @@ async fn invoke(
     let qualifier = query_parameter(query, "Qualifier");
     let call = Call {
         payload: body,
-        client_context,
+        // "Lambda passes the ClientContext object to your function for synchronous invocations only."
+        client_context: client_context.filter(|_| invocation_type == InvocationType::RequestResponse),
         tail: tail && invocation_type == InvocationType::RequestResponse,
         ..Call::default()
     };
@@ -361,10 +438,23 @@ fn get_function(lambda: &Lambda, info: &FunctionInfo) -> Value {
     value
 }
 
+/// The `FunctionConfiguration` fields ListFunctions leaves out (its documentation lists them).
+const GET_FUNCTION_ONLY: &[&str] = &[
+    "State",
+    "StateReasonCode",
+    "StateReason",
+    "LastUpdateStatus",
+    "LastUpdateStatusReason",
+    "LastUpdateStatusReasonCode",
+    "RuntimeVersionConfig",
+];
+
 fn list_functions(lambda: &Lambda, query: Option<&str>) -> Answer {
+    // "ListFunctions returns a maximum of 50 items in each response, even if you set the
+    // number higher."
     let max_items = match query_parameter(query, "MaxItems").map(|m| m.parse::<usize>()) {
         None => 50,
-        Some(Ok(n)) if (1..=10_000).contains(&n) => n,
+        Some(Ok(n)) if (1..=10_000).contains(&n) => n.min(50),
         Some(_) => {
             return error_answer(
                 "InvalidParameterValueException",
@@ -388,7 +478,17 @@ fn list_functions(lambda: &Lambda, query: Option<&str>) -> Answer {
         .iter()
         .skip(start)
         .take(max_items)
-        .map(|info| configuration(lambda, info))
+        .map(|info| {
+            let mut value = configuration(lambda, info);
+            // ListFunctions returns a subset of the configuration: the state fields are
+            // GetFunction's only.
+            if let Some(object) = value.as_object_mut() {
+                for field in GET_FUNCTION_ONLY {
+                    object.remove(*field);
+                }
+            }
+            value
+        })
         .collect();
     let mut body = Map::new();
     body.insert("Functions".to_string(), Value::Array(page));
@@ -410,6 +510,44 @@ fn fnv(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_qualifiers_are_checked_against_the_model() {
+        let cases = [
+            ("books", None, true),
+            ("books.v2", None, true),
+            ("my-func_1", Some("$LATEST"), true),
+            ("books:live", None, true),
+            ("arn:aws:lambda:us-east-1:000000000000:function:books", None, true),
+            (
+                "arn:aws:lambda:eu-west-1:000000000000:function:books:$LATEST",
+                None,
+                true,
+            ),
+            ("000000000000:function:books:1", Some("1"), true),
+            ("bad name!", None, false),
+            ("Echo,2", None, false),
+            ("books:a:b", None, false),
+            ("", None, false),
+            ("books", Some("bad!"), false),
+            ("books", Some("prod-2_x"), true),
+        ];
+        for (function, qualifier, valid) in cases {
+            let result = validate_names(function, qualifier);
+            assert_eq!(result.is_ok(), valid, "{function} {qualifier:?}");
+        }
+        let too_long = "f".repeat(FUNCTION_NAME_MAX + 1);
+        let Err(answer) = validate_names(&too_long, None) else {
+            panic!("a 257-character name passed");
+        };
+        let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("Member must have length less than or equal to 256")),
+            "{body}"
+        );
+    }
 
     #[test]
     fn paths_parse_into_operations() {

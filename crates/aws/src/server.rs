@@ -484,11 +484,17 @@ async fn handle_lambda(
 fn lambda_needs(lambda: &Lambda, operation: &lambda::Operation, query: Option<&str>) -> Vec<Need> {
     let options = lambda.options();
     let function_arn = |function: &str| {
-        let (name, embedded) = stratus_lambda::split_function_name(function);
+        // The ARN the request names: another account's function is that account's resource.
+        let named = stratus_lambda::parse_function_name(function);
         let qualifier = lambda::query_parameter(query, "Qualifier")
             .filter(|q| !q.is_empty())
-            .or(embedded.map(str::to_string));
-        let base = format!("arn:aws:lambda:{}:{}:function:{name}", options.region, options.account);
+            .or(named.qualifier.map(str::to_string));
+        let base = format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            named.region.unwrap_or(&options.region),
+            named.account.unwrap_or(&options.account),
+            named.name
+        );
         match qualifier {
             Some(qualifier) => format!("{base}:{qualifier}"),
             None => base,

@@ -15,6 +15,10 @@ pub const RESPONSE_BYTES_MAX: usize = 6 * 1024 * 1024 + 100;
 pub enum InvokeError {
     /// `ResourceNotFoundException` (404): no such function or qualifier.
     FunctionNotFound { arn: String },
+    /// `ResourceNotFoundException` (404): an ARN of another region.
+    RegionUnreachable { from: String, here: String },
+    /// `InvalidParameterValueException` (400).
+    InvalidParameterValue(String),
     /// `TooManyRequestsException` (429): the function's reserved concurrency is in use.
     Throttled,
     /// `RequestTooLargeException` (413): the payload is over the limit for the invocation type.
@@ -29,7 +33,8 @@ impl InvokeError {
     /// AWS's error code (the `x-amzn-ErrorType` header).
     pub fn code(&self) -> &'static str {
         match self {
-            InvokeError::FunctionNotFound { .. } => "ResourceNotFoundException",
+            InvokeError::FunctionNotFound { .. } | InvokeError::RegionUnreachable { .. } => "ResourceNotFoundException",
+            InvokeError::InvalidParameterValue(_) => "InvalidParameterValueException",
             InvokeError::Throttled => "TooManyRequestsException",
             InvokeError::RequestTooLarge { .. } => "RequestTooLargeException",
             InvokeError::InvalidRequestContent(_) => "InvalidRequestContentException",
@@ -39,7 +44,8 @@ impl InvokeError {
 
     pub fn status(&self) -> u16 {
         match self {
-            InvokeError::FunctionNotFound { .. } => 404,
+            InvokeError::FunctionNotFound { .. } | InvokeError::RegionUnreachable { .. } => 404,
+            InvokeError::InvalidParameterValue(_) => 400,
             InvokeError::Throttled => 429,
             InvokeError::RequestTooLarge { .. } => 413,
             InvokeError::InvalidRequestContent(_) => 400,
@@ -50,6 +56,10 @@ impl InvokeError {
     pub fn message(&self) -> String {
         match self {
             InvokeError::FunctionNotFound { arn } => format!("Function not found: {arn}"),
+            InvokeError::RegionUnreachable { from, here } => {
+                format!("Functions from '{from}' are not reachable in this region ('{here}')")
+            }
+            InvokeError::InvalidParameterValue(message) => message.clone(),
             InvokeError::Throttled => "Rate Exceeded.".to_string(),
             InvokeError::RequestTooLarge { limit } => {
                 format!("Request must be smaller than {limit} bytes for the InvokeFunction operation")

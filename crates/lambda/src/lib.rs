@@ -134,29 +134,53 @@ impl Lambda {
     }
 
     /// Finds a function by name, full ARN or partial ARN (`ACCOUNT:function:NAME`), with an
-    /// optional qualifier in the name or given separately. Only `$LATEST` exists locally.
-    pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<&FunctionConfig, InvokeError> {
-        let (function, embedded) = split_function_name(name);
-        let qualifier = qualifier.filter(|q| !q.is_empty()).or(embedded);
-        let arn_of = |function: &str| {
+    /// optional qualifier in the name or given separately, and returns it with the qualifier
+    /// that applies. Only `$LATEST` exists locally, in this region and account.
+    pub fn resolve(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(&FunctionConfig, Option<String>), InvokeError> {
+        let named = parse_function_name(name);
+        let given = qualifier.filter(|q| !q.is_empty());
+        if let (Some(given), Some(derived)) = (given, named.qualifier)
+            && given != derived
+        {
+            return Err(InvokeError::InvalidParameterValue(
+                "The derived qualifier from the function name does not match the specified qualifier.".to_string(),
+            ));
+        }
+        if let Some(region) = named.region
+            && region != self.options.region
+        {
+            return Err(InvokeError::RegionUnreachable {
+                from: region.to_string(),
+                here: self.options.region.clone(),
+            });
+        }
+        let qualifier = given.or(named.qualifier);
+        let account = named.account.unwrap_or(&self.options.account);
+        let not_found = || {
             let base = format!(
-                "arn:aws:lambda:{}:{}:function:{function}",
-                self.options.region, self.options.account
+                "arn:aws:lambda:{}:{account}:function:{}",
+                self.options.region, named.name
             );
-            match qualifier {
+            let arn = match qualifier {
                 Some(q) => format!("{base}:{q}"),
                 None => base,
-            }
+            };
+            InvokeError::FunctionNotFound { arn }
         };
-        let Some(state) = self.functions.get(function) else {
-            return Err(InvokeError::FunctionNotFound { arn: arn_of(function) });
+        let state = match self.functions.get(named.name) {
+            Some(state) if account == self.options.account => state,
+            _ => return Err(not_found()),
         };
         if let Some(q) = qualifier
             && q != "$LATEST"
         {
-            return Err(InvokeError::FunctionNotFound { arn: arn_of(function) });
+            return Err(not_found());
         }
-        Ok(&state.config)
+        Ok((&state.config, qualifier.map(str::to_string)))
     }
 
     /// Describes every function, in name order.
@@ -165,7 +189,7 @@ impl Lambda {
     }
 
     pub fn function(&self, name: &str, qualifier: Option<&str>) -> Result<FunctionInfo, InvokeError> {
-        let config = self.resolve(name, qualifier)?;
+        let (config, _) = self.resolve(name, qualifier)?;
         let state = self
             .functions
             .get(&config.name)
@@ -220,7 +244,7 @@ impl Lambda {
         if self.stopping.load(Ordering::SeqCst) {
             return Err(InvokeError::Service("Stratus is stopping".to_string()));
         }
-        let config = self.resolve(name, qualifier)?;
+        let (config, qualifier) = self.resolve(name, qualifier)?;
         let limit = match invocation_type {
             InvocationType::Event => ASYNC_REQUEST_BYTES_MAX,
             _ => REQUEST_BYTES_MAX,
@@ -238,7 +262,8 @@ impl Lambda {
             call.payload = Bytes::from_static(b"{}");
         }
         if call.invoked_arn.is_empty() {
-            call.invoked_arn = match qualifier.filter(|q| !q.is_empty()) {
+            // The ARN the caller used, qualified if the caller named a version or alias.
+            call.invoked_arn = match &qualifier {
                 Some(q) => format!("{}:{q}", config.arn),
                 None => config.arn.clone(),
             };
@@ -345,18 +370,56 @@ fn info(state: &FunctionState) -> FunctionInfo {
     }
 }
 
-/// `arn:aws:lambda:R:A:function:NAME[:Q]`, `A:function:NAME[:Q]`, `NAME[:Q]` → (NAME, Q).
-pub fn split_function_name(name: &str) -> (&str, Option<&str>) {
-    let rest = match name.find("function:") {
-        Some(position) if name.starts_with("arn:") || name.split(':').next().is_some_and(|a| a.len() == 12) => {
-            &name[position + "function:".len()..]
+/// A function as the Lambda API lets callers name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FunctionRef<'a> {
+    pub region: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub name: &'a str,
+    pub qualifier: Option<&'a str>,
+}
+
+/// `arn:aws:lambda:R:A:function:NAME[:Q]`, `A:function:NAME[:Q]` or `NAME[:Q]`. Anything else
+/// the API's name pattern refuses (checked where requests are read), so the split here only
+/// has to be right for names that pass it.
+pub fn parse_function_name(name: &str) -> FunctionRef<'_> {
+    let parts: Vec<&str> = name.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", region, account, "function", function, rest @ ..] => FunctionRef {
+            region: Some(region),
+            account: Some(account),
+            name: function,
+            qualifier: rest.first().copied(),
+        },
+        [account, "function", function, rest @ ..]
+            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            FunctionRef {
+                region: None,
+                account: Some(account),
+                name: function,
+                qualifier: rest.first().copied(),
+            }
         }
-        _ => name,
-    };
-    match rest.split_once(':') {
-        Some((function, qualifier)) => (function, Some(qualifier)),
-        None => (rest, None),
+        [function, rest @ ..] => FunctionRef {
+            region: None,
+            account: None,
+            name: function,
+            qualifier: rest.first().copied(),
+        },
+        [] => FunctionRef {
+            region: None,
+            account: None,
+            name,
+            qualifier: None,
+        },
     }
+}
+
+/// `parse_function_name`'s (NAME, QUALIFIER).
+pub fn split_function_name(name: &str) -> (&str, Option<&str>) {
+    let named = parse_function_name(name);
+    (named.name, named.qualifier)
 }
 
 /// Jackson-style wording is what AWS shows; serde's message with its position is close enough
@@ -464,6 +527,24 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(split_function_name(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn function_names_give_their_region_and_account() {
+        let cases = [
+            ("books", (None, None)),
+            (
+                "arn:aws:lambda:eu-west-1:000000000000:function:books",
+                (Some("eu-west-1"), Some("000000000000")),
+            ),
+            ("111111111111:function:books:live", (None, Some("111111111111"))),
+            // Not an account: twelve characters that are not all digits make a plain name.
+            ("abcdefghijkl:function", (None, None)),
+        ];
+        for (input, (region, account)) in cases {
+            let named = parse_function_name(input);
+            assert_eq!((named.region, named.account), (region, account), "{input}");
         }
     }
 }
