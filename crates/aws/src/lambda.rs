@@ -251,14 +251,14 @@ pub async fn handle(
         Operation::GetFunction { function } => {
             let qualifier = query_parameter(query, "Qualifier");
             match lambda.function(&function, qualifier.as_deref()) {
-                Ok(info) => Answer::json(200, &get_function(lambda, &info)),
+                Ok(info) => Answer::json(200, &get_function(&info)),
                 Err(error) => invoke_error(&error),
             }
         }
         Operation::GetFunctionConfiguration { function } => {
             let qualifier = query_parameter(query, "Qualifier");
             match lambda.function(&function, qualifier.as_deref()) {
-                Ok(info) => Answer::json(200, &configuration(lambda, &info)),
+                Ok(info) => Answer::json(200, &configuration(&info)),
                 Err(error) => invoke_error(&error),
             }
         }
@@ -378,9 +378,8 @@ async fn invoke(
 }
 
 /// `FunctionConfiguration` as GetFunction and ListFunctions return it.
-fn configuration(lambda: &Lambda, info: &FunctionInfo) -> Value {
+fn configuration(info: &FunctionInfo) -> Value {
     let config = &info.config;
-    let options = lambda.options();
     let mut value = json!({
         "FunctionName": config.name,
         "FunctionArn": config.arn,
@@ -388,19 +387,19 @@ fn configuration(lambda: &Lambda, info: &FunctionInfo) -> Value {
         "Role": config.role_arn,
         "Handler": config.handler,
         "CodeSize": 0,
-        "Description": "",
+        "Description": config.description,
         "Timeout": config.timeout.as_secs(),
         "MemorySize": config.memory_mb,
         "LastModified": "1970-01-01T00:00:00.000+0000",
         "CodeSha256": "",
         "Version": "$LATEST",
-        "TracingConfig": {"Mode": "PassThrough"},
+        "TracingConfig": {"Mode": config.tracing_mode},
         "RevisionId": format!("{:08x}-0000-4000-8000-000000000000", fnv(config.arn.as_bytes())),
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": config.architectures,
-        "EphemeralStorage": {"Size": 512},
+        "EphemeralStorage": {"Size": config.ephemeral_storage_mb},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", config.name)},
     });
@@ -408,14 +407,11 @@ fn configuration(lambda: &Lambda, info: &FunctionInfo) -> Value {
         if !config.environment.is_empty() {
             object.insert("Environment".to_string(), json!({"Variables": config.environment}));
         }
-        if !config.layer_dirs.is_empty() {
+        if !config.layer_arns.is_empty() {
             let layers: Vec<Value> = config
-                .layer_dirs
+                .layer_arns
                 .iter()
-                .map(|dir| {
-                    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    json!({"Arn": format!("arn:aws:lambda:{}:{}:layer:{name}:1", options.region, options.account), "CodeSize": 0})
-                })
+                .map(|arn| json!({"Arn": arn, "CodeSize": 0}))
                 .collect();
             object.insert("Layers".to_string(), Value::Array(layers));
         }
@@ -423,11 +419,11 @@ fn configuration(lambda: &Lambda, info: &FunctionInfo) -> Value {
     value
 }
 
-fn get_function(lambda: &Lambda, info: &FunctionInfo) -> Value {
+fn get_function(info: &FunctionInfo) -> Value {
     let mut value = json!({
-        "Configuration": configuration(lambda, info),
+        "Configuration": configuration(info),
         "Code": {"RepositoryType": "Local", "Location": info.config.code_dir.display().to_string()},
-        "Tags": {},
+        "Tags": info.config.tags,
     });
     if let (Some(reserved), Some(object)) = (info.config.reserved_concurrency, value.as_object_mut()) {
         object.insert(
@@ -479,7 +475,7 @@ fn list_functions(lambda: &Lambda, query: Option<&str>) -> Answer {
         .skip(start)
         .take(max_items)
         .map(|info| {
-            let mut value = configuration(lambda, info);
+            let mut value = configuration(info);
             // ListFunctions returns a subset of the configuration: the state fields are
             // GetFunction's only.
             if let Some(object) = value.as_object_mut() {

@@ -36,6 +36,14 @@ pub struct FunctionConfig {
     pub role_arn: String,
     /// `x86_64` or `arm64` (recorded; the host's architecture runs the code).
     pub architectures: Vec<String>,
+    /// The ARNs of the layers in `layer_dirs`, in the same order.
+    pub layer_arns: Vec<String>,
+    /// What GetFunction reports and nothing runs differently for: the template's
+    /// `Description`, tracing mode, `/tmp` size and tags.
+    pub description: String,
+    pub tracing_mode: String,
+    pub ephemeral_storage_mb: u64,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Temporary credentials handed to one instance.

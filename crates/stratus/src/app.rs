@@ -121,9 +121,13 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
         // Functions run with their code folder as working directory: paths must be absolute.
         let code_dir = absolute(&code_dir);
         let mut layer_dirs = Vec::new();
+        let mut layer_arns = Vec::new();
         for layer in &function.layers {
-            match app.layers.get(layer).map(|l| &l.content) {
-                Some(Code::Directory(dir)) => layer_dirs.push(absolute(dir)),
+            match app.layers.get(layer).map(|l| (&l.content, &l.arn)) {
+                Some((Code::Directory(dir), arn)) => {
+                    layer_dirs.push(absolute(dir));
+                    layer_arns.push(arn.clone());
+                }
                 _ => warnings.push(format!(
                     "function {}: layer {layer} is not a local folder in this template: left out",
                     function.logical_id
@@ -144,6 +148,11 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
             reserved_concurrency: function.reserved_concurrency.map(|r| r.min(u64::from(u32::MAX)) as u32),
             role_arn: function.role_arn.clone(),
             architectures: function.architectures.clone(),
+            layer_arns,
+            description: function.description.clone(),
+            tracing_mode: function.tracing_mode.clone(),
+            ephemeral_storage_mb: function.ephemeral_storage_mb,
+            tags: function.tags.clone(),
         });
     }
     (configs, warnings)

@@ -1669,6 +1669,46 @@ fn function(
         "ReservedConcurrentExecutions",
         diagnostics,
     );
+    let description = properties.get("Description").map(plain).unwrap_or_default();
+    let tracing = if serverless {
+        properties.get("Tracing")
+    } else {
+        properties.get("TracingConfig").and_then(|t| t.get("Mode"))
+    };
+    // SAM's `Tracing: Disabled` leaves the function without a TracingConfig: Lambda's default.
+    let tracing_mode = match tracing.map(plain).as_deref() {
+        Some("Active") => "Active".to_string(),
+        _ => "PassThrough".to_string(),
+    };
+    let ephemeral_storage_mb = integer_within(
+        properties.get("EphemeralStorage").and_then(|e| e.get("Size")),
+        "EphemeralStorage Size",
+        512..=10240,
+        "MB",
+        diagnostics,
+    )
+    .unwrap_or(512);
+    let mut tags = BTreeMap::new();
+    match properties.get("Tags").map(|t| &t.value) {
+        // SAM: a map of names to values.
+        Some(Value::Map(entries)) => {
+            for (key, value) in entries {
+                tags.insert(key.clone(), plain(value));
+            }
+        }
+        // CloudFormation: a list of {Key, Value}.
+        Some(Value::List(items)) => {
+            for item in items {
+                if let (Some(key), Some(value)) = (item.get("Key"), item.get("Value")) {
+                    tags.insert(plain(key), plain(value));
+                }
+            }
+        }
+        _ => {}
+    }
+    if serverless {
+        tags.insert("lambda:createdBy".to_string(), "SAM".to_string());
+    }
     app.functions.insert(
         logical_id.to_string(),
         Function {
@@ -1686,6 +1726,10 @@ fn function(
             role_arn,
             policies,
             reserved_concurrency,
+            description,
+            tracing_mode,
+            ephemeral_storage_mb,
+            tags,
             events,
             location: resource.location.clone(),
         },

@@ -55,6 +55,14 @@ pub struct Function {
     /// The policies of the function's role, expanded to documents where Stratus knows them.
     pub policies: Vec<crate::policies::Policy>,
     pub reserved_concurrency: Option<u64>,
+    /// `Description`.
+    pub description: String,
+    /// `Tracing` (SAM) or `TracingConfig.Mode`: `Active` or `PassThrough`.
+    pub tracing_mode: String,
+    /// `EphemeralStorage.Size` in MB (512 unless set).
+    pub ephemeral_storage_mb: u64,
+    /// `Tags`, with the `lambda:createdBy: SAM` tag SAM adds to its functions.
+    pub tags: BTreeMap<String, String>,
     pub events: Vec<EventSource>,
     pub location: Location,
 }
