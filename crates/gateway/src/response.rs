@@ -1,7 +1,10 @@
 //! From a Lambda result to the HTTP response, with API Gateway's rules for each payload format:
 //! status code, single and multi-value headers (merged in the order each API type merges them),
 //! cookies, base64 bodies, the default Content-Type, and the inferred 2.0 format. A malformed
-//! result is REST's 502 or HTTP API's 500.
+//! result is REST's 502 or HTTP API's 500. The validation rules are those real API Gateways
+//! applied in LocalStack's AWS-validated tests (`test_aws_proxy_response_payload_format_validation`
+//! and its `_v1` / `_v2` HTTP API counterparts): REST refuses members it does not know and needs no
+//! `statusCode`; HTTP APIs ignore other members, and 1.0 needs a `statusCode`.
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -71,8 +74,20 @@ fn internal_error(flavor: Flavor) -> Reply {
     }
 }
 
-fn status_code(value: Option<&Value>) -> Option<u16> {
-    let number = value?.as_u64()?;
+/// The members a REST API accepts in a payload 1.0 result: any other is a malformed result there
+/// (HTTP APIs ignore other members).
+const REST_RESULT_MEMBERS: [&str; 5] = ["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"];
+
+/// `statusCode` as a number or as a string of digits (`"201"`, which API Gateway accepts), in the
+/// range of HTTP status codes.
+fn status_code(value: &Value) -> Option<u16> {
+    let number = match value {
+        Value::Number(number) => number.as_u64()?,
+        Value::String(text) if !text.is_empty() && text.len() <= 3 && text.bytes().all(|b| b.is_ascii_digit()) => {
+            text.parse::<u64>().ok()?
+        }
+        _ => return None,
+    };
     u16::try_from(number).ok().filter(|s| (100..=599).contains(s))
 }
 
@@ -101,7 +116,17 @@ pub fn from_v1(payload: &[u8], flavor: Flavor, binary_media_types: &[String], ac
         }
         _ => return internal_error(flavor),
     };
-    let Some(status) = status_code(object.get("statusCode")) else {
+    // REST accepts only the documented members, and answers 200 when `statusCode` is left out;
+    // HTTP APIs ignore other members and need a `statusCode`.
+    if flavor == Flavor::Rest && object.keys().any(|key| !REST_RESULT_MEMBERS.contains(&key.as_str())) {
+        return internal_error(flavor);
+    }
+    let status = match (object.get("statusCode"), flavor) {
+        (None, Flavor::Rest) => Some(200),
+        (None, _) => None,
+        (Some(value), _) => status_code(value),
+    };
+    let Some(status) = status else {
         return internal_error(flavor);
     };
     let mut single: Vec<(String, String)> = Vec::new();
@@ -201,10 +226,12 @@ pub fn from_v2(payload: &[u8]) -> Reply {
     // unquoted), as recorded: even output that is not JSON.
     let object = match serde_json::from_slice::<Value>(payload) {
         Ok(Value::Object(object)) if object.contains_key("statusCode") => object,
+        // An object that looks like Lambda's error payload is taken for a failed invocation.
+        Ok(Value::Object(object)) if object.contains_key("errorMessage") => return http_internal_error(),
         Ok(Value::String(text)) => return inferred(Bytes::from(text)),
         _ => return inferred(Bytes::copy_from_slice(payload)),
     };
-    let Some(status) = status_code(object.get("statusCode")) else {
+    let Some(status) = object.get("statusCode").and_then(status_code) else {
         return http_internal_error();
     };
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -406,6 +433,136 @@ mod tests {
             .map(|(_, v)| v.as_str())
             .collect();
         assert_eq!(cookies, vec!["a=1", "b=2; Max-Age=5"]);
+    }
+
+    /// LocalStack's AWS-validated tests of the result format (repository localstack/localstack,
+    /// tests/aws/services/apigateway/test_apigateway_lambda.py:
+    /// `test_aws_proxy_response_payload_format_validation` and `test_lambda_aws_proxy_response_format`;
+    /// the HTTP API suite's `test_aws_proxy_response_payload_format_validation_v1` / `_v2`): the
+    /// result and the status each API type answered with.
+    #[test]
+    fn result_validation_as_aws_answers() {
+        let rest: &[(&str, u16)] = &[
+            (r#"{"statusCode": 200}"#, 200),
+            (
+                r#"{"statusCode": 200, "headers": {"test-header": "value", "header-bool": true}}"#,
+                200,
+            ),
+            (r#"{"statusCode": 200, "headers": null}"#, 200),
+            (r#"{"statusCode": 200, "wrongValue": "value"}"#, 502),
+            (r#"{}"#, 200),
+            (
+                r#"{"statusCode": 200, "body": "dGVzdC1kYXRh", "isBase64Encoded": true}"#,
+                200,
+            ),
+            (
+                r#"{"statusCode": 200, "multiValueHeaders": {"test-multi": ["value1", "value2"]}}"#,
+                200,
+            ),
+            (
+                r#"{"statusCode": 200, "multiValueHeaders": {"test-multi-invalid": "value1"}}"#,
+                502,
+            ),
+            (r#"{"statusCode": "test"}"#, 502),
+            (r#"{"statusCode": "201"}"#, 201),
+            (r#""justAString""#, 502),
+            (r#"{"headers": {"test-header": "value"}}"#, 200),
+        ];
+        for (output, status) in rest {
+            let reply = from_v1(output.as_bytes(), Flavor::Rest, &[], None);
+            assert_eq!(reply.status, *status, "REST {output}");
+        }
+        let only_headers = from_v1(br#"{"headers": {"test-header": "value"}}"#, Flavor::Rest, &[], None);
+        assert_eq!(only_headers.header("test-header"), Some("value"));
+        assert_eq!(only_headers.body, Bytes::new());
+        let with_bool = from_v1(
+            br#"{"statusCode": 200, "headers": {"b": true}}"#,
+            Flavor::Rest,
+            &[],
+            None,
+        );
+        assert_eq!(with_bool.header("b"), Some("true"));
+
+        let http_v1: &[(&str, u16)] = &[
+            (r#"{"statusCode": 200}"#, 200),
+            (
+                r#"{"statusCode": 200, "headers": {"test-header": "value", "header-bool": true}}"#,
+                200,
+            ),
+            (r#"{"statusCode": 200, "wrongValue": "value"}"#, 200),
+            (r#"{}"#, 500),
+            (
+                r#"{"statusCode": 200, "body": "dGVzdC1kYXRh", "isBase64Encoded": true}"#,
+                200,
+            ),
+            (
+                r#"{"statusCode": 200, "multiValueHeaders": {"test-multi-invalid": "value1"}}"#,
+                500,
+            ),
+            (r#"{"statusCode": "test"}"#, 500),
+            (r#"{"statusCode": "201"}"#, 201),
+            (r#""justAString""#, 500),
+            (r#"{"headers": {"test-header": "value"}}"#, 500),
+        ];
+        for (output, status) in http_v1 {
+            let reply = from_v1(output.as_bytes(), Flavor::HttpV1, &[], None);
+            assert_eq!(reply.status, *status, "HTTP 1.0 {output}");
+        }
+
+        let http_v2: &[(&str, u16, &str)] = &[
+            (r#"{"statusCode": 200}"#, 200, ""),
+            (r#"{"statusCode": 200, "wrongValue": "value"}"#, 200, ""),
+            (r#"{}"#, 200, "{}"),
+            (
+                r#"{"statusCode": 200, "body": "dGVzdC1kYXRh", "isBase64Encoded": true}"#,
+                200,
+                "test-data",
+            ),
+            (r#"{"statusCode": 200, "body": "dGVzdC1kYXRh"}"#, 200, "dGVzdC1kYXRh"),
+            (
+                r#"{"statusCode": 200, "cookies": {"test-cookies-invalid": "value1"}}"#,
+                500,
+                "",
+            ),
+            (r#"{"statusCode": "test"}"#, 500, ""),
+            (r#"{"statusCode": "201"}"#, 201, ""),
+            (r#""justAString""#, 200, "justAString"),
+            (
+                r#"{"headers": {"test-header": "value"}}"#,
+                200,
+                r#"{"headers": {"test-header": "value"}}"#,
+            ),
+            (r#"{"errorMessage": "test fake error message"}"#, 500, ""),
+            (r#""null""#, 200, "null"),
+            (r#""""#, 200, ""),
+            (r#""errorMessage""#, 200, "errorMessage"),
+        ];
+        for (output, status, body) in http_v2 {
+            let reply = from_v2(output.as_bytes());
+            assert_eq!(reply.status, *status, "HTTP 2.0 {output}");
+            if *status != 500 {
+                assert_eq!(reply.body, Bytes::from(body.to_string()), "HTTP 2.0 {output}");
+            }
+        }
+    }
+
+    #[test]
+    fn status_codes_are_numbers_or_strings_of_digits() {
+        for (value, status) in [
+            (serde_json::json!(201), Some(201)),
+            (serde_json::json!("201"), Some(201)),
+            (serde_json::json!("0"), None),
+            (serde_json::json!(0), None),
+            (serde_json::json!("2O1"), None),
+            (serde_json::json!(" 201"), None),
+            (serde_json::json!("+201"), None),
+            (serde_json::json!(""), None),
+            (serde_json::json!("99999999999999999999999"), None),
+            (serde_json::json!(200.5), None),
+            (serde_json::json!(null), None),
+        ] {
+            assert_eq!(status_code(&value), status, "{value}");
+        }
     }
 
     #[test]
