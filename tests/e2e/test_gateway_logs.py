@@ -3,7 +3,8 @@ status, latency, function, API, request id) and per function log line (``type: l
 format (``[gateway] METHOD PATH STATUS LATENCY ms FUNCTION REQUEST_ID``) is checked in
 test_gateway_rest.py and test_gateway_http.py.
 
-App: ``apps/gateway_http``.
+App: ``apps/gateway_http``. Its responses name the request by ``Apigw-Requestid``: HTTP APIs send no
+``x-amzn-RequestId`` (recorded V1_APIHeadersHttpV1, V2_HttpAPIHeaders).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def test_access_entry_for_a_routed_request(server):
     start = len(server.lines())
     reply = server.get("/echo/x?a=1")
     assert reply.status == 200, reply
-    entry = access_entry(server, reply.header("x-amzn-RequestId"), start)
+    entry = access_entry(server, reply.header("Apigw-Requestid"), start)
     assert entry["method"] == "GET"
     assert entry["path"] == "/echo/x?a=1"
     assert entry["status"] == 200
@@ -67,7 +68,7 @@ def test_access_entry_for_an_unrouted_request(server):
     start = len(server.lines())
     reply = server.request("DELETE", "/no/such/thing")
     assert reply.status == 404, reply
-    entry = access_entry(server, reply.header("x-amzn-RequestId"), start)
+    entry = access_entry(server, reply.header("Apigw-Requestid"), start)
     assert entry["status"] == 404
     assert entry["function"] is None
     assert entry["method"] == "DELETE" and entry["path"] == "/no/such/thing"
@@ -84,7 +85,7 @@ def test_function_log_lines_are_json(server):
                 and "failed on purpose" in str(e.get("message"))]
     [entry, *_] = wait_until(logged, timeout=10, message="FailFunction's error logged as JSON")
     assert entry["requestId"], entry
-    access = access_entry(server, reply.header("x-amzn-RequestId"), start)
+    access = access_entry(server, reply.header("Apigw-Requestid"), start)
     assert access["status"] == 500 and access["function"] == "FailFunction"
 
 

@@ -21,7 +21,10 @@ pub struct Incoming<'a> {
     pub headers: &'a [(String, String)],
     pub body: &'a [u8],
     pub source_ip: String,
+    /// `requestContext.requestId`: a UUID on REST APIs, the `Apigw-Requestid` on HTTP APIs.
     pub request_id: &'a str,
+    /// `requestContext.extendedRequestId` (payload 1.0): API Gateway's own 16-character id.
+    pub extended_request_id: &'a str,
     pub epoch_ms: u64,
     pub api_id: &'a str,
     pub account: &'a str,
@@ -62,9 +65,13 @@ pub fn v1(request: &Incoming<'_>, http_api: bool) -> Value {
 /// byte for byte what serialising the tree would give (see the tests).
 pub fn v1_json(request: &Incoming<'_>, http_api: bool) -> Vec<u8> {
     // Header names as REST shows them; a repeated header's last value in `headers`, all of them
-    // in `multiValueHeaders`.
+    // in `multiValueHeaders`. A REST API leaves Content-Length out (recorded: BinaryContentRest
+    // has none for its 5-byte body, BinaryContentHttpV1 has one).
     let mut headers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (name, value) in request.headers {
+        if !http_api && name == "content-length" {
+            continue;
+        }
         headers.entry(title_case(name)).or_default().push(value);
     }
     let mut query: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -141,7 +148,7 @@ pub fn v1_json(request: &Incoming<'_>, http_api: bool) -> Vec<u8> {
         }
         context.string("domainName", &domain);
         context.string("domainPrefix", domain_prefix);
-        context.string("extendedRequestId", request.request_id);
+        context.string("extendedRequestId", request.extended_request_id);
         context.string("httpMethod", request.method);
         {
             let mut identity = Object::open(context.key("identity"));
@@ -495,6 +502,7 @@ mod tests {
             body: b"",
             source_ip: "127.0.0.1".to_string(),
             request_id: "r-1",
+            extended_request_id: "JCIoWGiIvHcEsxg=",
             epoch_ms: 1_744_668_836_573,
             api_id: "abc123",
             account: "000000000000",

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderName, HeaderValue};
@@ -291,7 +292,10 @@ impl Gateway {
     pub async fn handle(&self, request: Request<hyper::body::Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let epoch_ms = stratus_lambda::logs::now_ms();
+        // REST's requestId and x-amzn-RequestId are UUIDs; API Gateway's own id (REST's
+        // extendedRequestId and x-amz-apigw-id, HTTP APIs' requestId and Apigw-Requestid) is not.
         let request_id = stratus_lambda::ids::request_id();
+        let apigw_id = apigw_request_id();
         let method = request.method().as_str().to_string();
         let raw_path = request.uri().path().to_string();
         let query = request.uri().query().map(str::to_string);
@@ -317,12 +321,14 @@ impl Gateway {
                 Err(_) => None,
             }
         };
-        let (reply, function, api_name) = match body {
-            None => (
-                Reply::json(413, r#"{"message":"Request Entity Too Large"}"#),
-                None,
-                None,
-            ),
+        let answer = match body {
+            None => Answer {
+                reply: Reply::json(413, r#"{"message":"Request Entity Too Large"}"#),
+                function: None,
+                api: None,
+                kind: Some(self.kind_for(&raw_path)),
+                trace: None,
+            },
             Some(body) => {
                 let source_ip = peer.ip().to_string();
                 let context = RequestParts {
@@ -333,10 +339,23 @@ impl Gateway {
                     body: &body,
                     source_ip,
                     request_id: &request_id,
+                    apigw_id: &apigw_id,
                     epoch_ms,
                 };
                 self.respond(&context).await
             }
+        };
+        let Answer {
+            mut reply,
+            function,
+            api: api_name,
+            kind,
+            trace,
+        } = answer;
+        // The id the client sees: HTTP APIs answer with API Gateway's own only.
+        let logged_id = match kind {
+            Some(ApiKind::Http) => &apigw_id,
+            _ => &request_id,
         };
         if let Some(log) = &self.config.access_log {
             log(&AccessEntry {
@@ -348,48 +367,84 @@ impl Gateway {
                 status: reply.status,
                 latency: started.elapsed(),
                 function,
-                request_id: request_id.clone(),
+                request_id: logged_id.clone(),
                 api: api_name,
             });
         }
-        let mut reply = reply;
-        reply.headers.push(("x-amzn-RequestId".to_string(), request_id));
+        // The headers the gateway adds, as recorded (V1_APIHeadersRest, V1_APIHeadersHttpV1,
+        // V2_HttpAPIHeaders): REST sends x-amzn-RequestId, x-amz-apigw-id and, for an answer of
+        // the integration, X-Amzn-Trace-Id; HTTP APIs send Apigw-Requestid alone.
+        match kind {
+            Some(ApiKind::Http) => reply.headers.push(("Apigw-Requestid".to_string(), apigw_id)),
+            Some(ApiKind::Rest) => {
+                reply.headers.push(("x-amzn-RequestId".to_string(), request_id));
+                reply.headers.push(("x-amz-apigw-id".to_string(), apigw_id));
+                if let Some(trace) = trace {
+                    reply.headers.push(("X-Amzn-Trace-Id".to_string(), trace));
+                }
+            }
+            // Static files are Stratus's own.
+            None => reply.headers.push(("x-amzn-RequestId".to_string(), request_id)),
+        }
         to_response(reply, &method)
     }
 
-    async fn respond(&self, request: &RequestParts<'_>) -> (Reply, Option<String>, Option<String>) {
+    /// The kind of API whose error a request that reached no route gets (see [`Gateway::route`]).
+    fn kind_for(&self, raw_path: &str) -> ApiKind {
+        match self.owner(raw_path) {
+            Some(api) => api.config.kind,
+            None if self.apis.iter().any(|a| a.config.kind == ApiKind::Rest) => ApiKind::Rest,
+            None => self.apis.first().map_or(ApiKind::Rest, |a| a.config.kind),
+        }
+    }
+
+    async fn respond(&self, request: &RequestParts<'_>) -> Answer {
         let routed = match self.route(request.method, request.raw_path, request.headers) {
             Outcome::Routed(routed) => routed,
             Outcome::Reply(reply, api) => {
-                let api_name = api.map(|a| a.config.logical_id.clone());
+                let static_file = |reply: Reply| Answer {
+                    reply,
+                    function: None,
+                    api: None,
+                    kind: None,
+                    trace: None,
+                };
                 if reply.status == 403
                     && api.is_none()
                     && matches!(request.method, "GET" | "HEAD")
                     && let Some(dir) = &self.config.static_dir
                 {
-                    return (self.static_file(dir, request.raw_path).await, None, None);
+                    return static_file(self.static_file(dir, request.raw_path).await);
                 }
                 if reply.status == 404
                     && matches!(request.method, "GET" | "HEAD")
                     && let Some(dir) = &self.config.static_dir
                 {
-                    return (self.static_file(dir, request.raw_path).await, None, None);
+                    return static_file(self.static_file(dir, request.raw_path).await);
                 }
-                return (reply, None, api_name);
+                // The gateway's own answer, for its API (none: REST's Missing Authentication Token).
+                return Answer {
+                    reply,
+                    function: None,
+                    api: api.map(|a| a.config.logical_id.clone()),
+                    kind: Some(api.map_or(ApiKind::Rest, |a| a.config.kind)),
+                    trace: None,
+                };
             }
         };
         let api = &routed.api.config;
         let function = routed.route.function.clone();
-        let mut reply = self.integrate(request, &routed).await;
+        let (mut reply, trace) = self.integrate(request, &routed).await;
         if let Some(cors) = &api.http_cors {
             cors.apply(header(request.headers, "origin"), &mut reply);
         }
-        if api.kind == ApiKind::Http {
-            reply
-                .headers
-                .push(("Apigw-Requestid".to_string(), request.request_id.to_string()));
+        Answer {
+            reply,
+            function: Some(function),
+            api: Some(api.logical_id.clone()),
+            kind: Some(api.kind),
+            trace,
         }
-        (reply, Some(function), Some(api.logical_id.clone()))
     }
 
     async fn static_file(&self, dir: &std::path::Path, path: &str) -> Reply {
@@ -413,8 +468,9 @@ impl Gateway {
         }
     }
 
-    /// Authorizes, builds the event, invokes the function and maps its result.
-    async fn integrate(&self, request: &RequestParts<'_>, routed: &Routed<'_>) -> Reply {
+    /// Authorizes, builds the event, invokes the function and maps its result. With the reply
+    /// comes, for a REST API whose function was invoked, the response's `X-Amzn-Trace-Id`.
+    async fn integrate(&self, request: &RequestParts<'_>, routed: &Routed<'_>) -> (Reply, Option<String>) {
         let api = &routed.api.config;
         let route = routed.route;
         let flavor = match (api.kind, route.payload_version.as_str()) {
@@ -466,7 +522,11 @@ impl Gateway {
             headers: &headers,
             body: request.body,
             source_ip: request.source_ip.clone(),
-            request_id: request.request_id,
+            request_id: match api.kind {
+                ApiKind::Rest => request.request_id,
+                ApiKind::Http => request.apigw_id,
+            },
+            extended_request_id: request.apigw_id,
             epoch_ms: request.epoch_ms,
             api_id: &api.id,
             account: &self.config.account,
@@ -490,9 +550,9 @@ impl Gateway {
         {
             match self.authorize(authorizer, &incoming, &method_arn, flavor).await {
                 Decision::Allow(context) => incoming.authorizer = Some(context),
-                Decision::Unauthorized => return Reply::json(401, r#"{"message":"Unauthorized"}"#),
+                Decision::Unauthorized => return (Reply::json(401, r#"{"message":"Unauthorized"}"#), None),
                 Decision::Forbidden { explicit } => {
-                    return match api.kind {
+                    let reply = match api.kind {
                         ApiKind::Rest if explicit => Reply::json(
                             403,
                             r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#,
@@ -502,9 +562,10 @@ impl Gateway {
                         }
                         ApiKind::Http => Reply::json(403, r#"{"message":"Forbidden"}"#),
                     };
+                    return (reply, None);
                 }
                 Decision::Error => {
-                    return match api.kind {
+                    let reply = match api.kind {
                         ApiKind::Rest => {
                             let mut reply = Reply::json(500, r#"{"message": null}"#);
                             reply.headers.push((
@@ -515,9 +576,15 @@ impl Gateway {
                         }
                         ApiKind::Http => response::http_internal_error(),
                     };
+                    return (reply, None);
                 }
             }
         }
+        // REST answers from the integration carry the request's trace, as recorded.
+        let trace = match api.kind {
+            ApiKind::Rest => Some(response_trace(header(&headers, "x-amzn-trace-id").unwrap_or(""))),
+            ApiKind::Http => None,
+        };
         let event = match flavor {
             Flavor::HttpV2 => event::v2_json(&incoming),
             Flavor::Rest => event::v1_json(&incoming, false),
@@ -534,13 +601,14 @@ impl Gateway {
         let payload = match self.invoke(&route.function, event, timeout).await {
             Invocation::Completed(payload) => payload,
             Invocation::Failed => {
-                return match flavor {
+                let reply = match flavor {
                     Flavor::Rest => response::rest_internal_error(),
                     _ => response::http_internal_error(),
                 };
+                return (reply, trace);
             }
             Invocation::TimedOut => {
-                return match api.kind {
+                let reply = match api.kind {
                     ApiKind::Rest => {
                         let mut reply = Reply::json(504, r#"{"message": "Endpoint request timed out"}"#);
                         reply.headers.push((
@@ -551,9 +619,10 @@ impl Gateway {
                     }
                     ApiKind::Http => Reply::json(503, r#"{"message":"Service Unavailable"}"#),
                 };
+                return (reply, trace);
             }
         };
-        match flavor {
+        let reply = match flavor {
             Flavor::HttpV2 => response::from_v2(&payload),
             _ => response::from_v1(
                 &payload,
@@ -561,7 +630,8 @@ impl Gateway {
                 &api.binary_media_types,
                 header(request.headers, "accept"),
             ),
-        }
+        };
+        (reply, trace)
     }
 
     /// Runs a function with `event`; the invocation goes on in its own task when the gateway
@@ -801,8 +871,49 @@ struct RequestParts<'a> {
     headers: &'a [(String, String)],
     body: &'a Bytes,
     source_ip: String,
+    /// A UUID: REST's `requestContext.requestId` and `x-amzn-RequestId`.
     request_id: &'a str,
+    /// API Gateway's own id (see [`apigw_request_id`]).
+    apigw_id: &'a str,
     epoch_ms: u64,
+}
+
+/// What answering a request gave: the reply, and what the access log and the gateway's own
+/// response headers need.
+struct Answer {
+    reply: Reply,
+    function: Option<String>,
+    api: Option<String>,
+    /// The kind of API that answered (`None`: a static file).
+    kind: Option<ApiKind>,
+    /// REST: the `X-Amzn-Trace-Id` of an answer from the integration.
+    trace: Option<String>,
+}
+
+/// API Gateway's own request id (REST's `extendedRequestId` and `x-amz-apigw-id`, HTTP APIs'
+/// `requestId` and `Apigw-Requestid`): 11 bytes in URL-safe base64, 16 characters ending in `=`,
+/// like the recorded `JCIoWGiIvHcEsxg=`.
+fn apigw_request_id() -> String {
+    let mut bytes = [0u8; 11];
+    bytes[..8].copy_from_slice(&stratus_lambda::ids::random_u64().to_be_bytes());
+    bytes[8..].copy_from_slice(&stratus_lambda::ids::random_u64().to_be_bytes()[..3]);
+    base64::engine::general_purpose::URL_SAFE.encode(bytes)
+}
+
+/// A REST response's `X-Amzn-Trace-Id`: the trace the event's `X-Amzn-Trace-Id` names (`Root=…`),
+/// with a parent segment of the gateway's, as recorded
+/// (`Root=1-67fd87ce-39b57ec370e7a7551e8f43db;Parent=752c273a1dbf0dc3;Sampled=0;…`).
+fn response_trace(event_trace: &str) -> String {
+    let root = event_trace
+        .split(';')
+        .map(str::trim)
+        .find(|part| part.starts_with("Root="))
+        .map(str::to_string);
+    let root = root.unwrap_or_else(|| {
+        let fresh = stratus_lambda::ids::trace_id();
+        fresh.split(';').next().unwrap_or("").to_string()
+    });
+    format!("{root};Parent={:016x};Sampled=0", stratus_lambda::ids::random_u64())
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -897,6 +1008,40 @@ async fn until_stopped(stop: &mut watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apigw_ids_have_the_recorded_form() {
+        // Recorded: x-amz-apigw-id "JCIoWGiIvHcEsxg=", Apigw-Requestid "JCIn6iOMPHcEP2Q=".
+        let first = apigw_request_id();
+        assert_eq!(first.len(), 16, "{first}");
+        assert!(first.ends_with('='), "{first}");
+        assert!(
+            first[..15]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{first}"
+        );
+        assert_ne!(first, apigw_request_id());
+    }
+
+    #[test]
+    fn the_response_trace_continues_the_events_trace() {
+        let trace = response_trace("Root=1-67fd87ce-39b57ec370e7a7551e8f43db");
+        let parts: Vec<&str> = trace.split(';').collect();
+        assert_eq!(parts.len(), 3, "{trace}");
+        assert_eq!(parts[0], "Root=1-67fd87ce-39b57ec370e7a7551e8f43db");
+        assert!(
+            parts[1].starts_with("Parent=") && parts[1].len() == "Parent=".len() + 16,
+            "{trace}"
+        );
+        assert_eq!(parts[2], "Sampled=0");
+        let client = response_trace("Self=1-a-b; Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=x");
+        assert!(
+            client.starts_with("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent="),
+            "{client}"
+        );
+        assert!(response_trace("garbage").starts_with("Root=1-"));
+    }
 
     #[tokio::test]
     async fn a_detachable_future_gives_its_output_or_its_panic() {
