@@ -263,6 +263,15 @@ def test_node_runs_with_lambdas_gc_and_heap_flags(lam):
     assert 231 <= p["heapLimitMb"] <= 256 + 64, p["heapLimitMb"]
 
 
+def test_node_garbage_stays_within_a_small_memory_size(lam):
+    # With V8's heap sized from MemorySize (as Lambda's bootstrap does), a 128 MB function that
+    # makes garbage with a small live set collects it in time; with the host's multi-gigabyte
+    # default, V8 let it reach ~160 MB and the memory limit killed it where Lambda would not.
+    r = invoke(lam, "NodeGarbage", {})
+    assert "FunctionError" not in r, r["payload"]
+    assert r["payload"]["peakMb"] < 128, r["payload"]
+
+
 def test_node_client_context(lam):
     encoded = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
     r = invoke(lam, "NodeInfo", {}, ClientContext=encoded)

@@ -41,3 +41,18 @@ function innerFailure(message) {
 export const fail = async (event) => {
   innerFailure(event.message ?? 'node boom');
 };
+
+// Makes lots of short-lived garbage while keeping a small live set (~20 chunks), and reports
+// the peak resident size it saw.
+export const garbage = async (event) => {
+  const keep = [];
+  let peak = 0;
+  for (let i = 0; i < (event.rounds ?? 3000); i++) {
+    const chunk = [];
+    for (let j = 0; j < 2000; j++) chunk.push({ i, j, s: 'x'.repeat(20) + j });
+    keep.push(chunk);
+    if (keep.length > 20) keep.shift();
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  return { peakMb: Math.round(peak / 1048576) };
+};
