@@ -212,6 +212,23 @@ pub fn set_nonblocking(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Lets `fd` pass to the processes started after this (clears `FD_CLOEXEC`).
+pub fn set_inheritable(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+    let fd = fd.as_raw_fd();
+    // SAFETY: fcntl(2) on a descriptor the caller owns (borrowed for the call), integer flags.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Held while a function process is started with a descriptor made inheritable for it, so
+/// that no other function process started at the same moment inherits it too.
+pub static INHERITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Waits until `fd` can be read without blocking, or has ended (`poll(2)`).
 pub fn wait_readable(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
     let mut entry = libc::pollfd {

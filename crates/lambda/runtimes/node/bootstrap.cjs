@@ -35,7 +35,6 @@
 'use strict';
 
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const util = require('node:util');
 const nodeModule = require('node:module');
@@ -247,11 +246,14 @@ function formatJsonMessage(requestId, timestamp, level, tenantId, ...messagePara
   return JSON.stringify(result);
 }
 
-// Without _LAMBDA_TELEMETRY_LOG_FD the RIC writes one line per call to
-// stdout, newlines inside a message turned into \r so a message stays one line.
+// On Lambda the RIC writes each message as one record of the telemetry log
+// descriptor (_LAMBDA_TELEMETRY_LOG_FD), its newlines kept; only its fallback
+// for a plain stdout turns them into \r. Stratus takes the record form, as
+// its Python bootstrap does: a message's lines stay together in one write,
+// and the tail log reads as Lambda's.
 function logText(level, message, ...params) {
   const line = `${new Date().toISOString()}\t${globalThis[REQUEST_ID_SYMBOL]}\t${level.name}\t${util.format(message, ...params)}`;
-  writeStdout(line.replace(/\n/g, '\r') + '\n');
+  writeStdout(line + '\n');
 }
 function logJson(level, message, ...params) {
   const line = formatJsonMessage(
@@ -384,7 +386,7 @@ class RapidClient {
   }
 
   _connect() {
-    const s = net.connect(this.port, this.host);
+    const s = netModule().connect(this.port, this.host);
     s.setNoDelay(true);
     s.on('data', (d) => this._onData(d));
     s.on('error', (e) => this._onGone(s, e));
@@ -608,6 +610,124 @@ class RapidClient {
       `Content-Type: application/json\r\nLambda-Runtime-Function-Error-Type: ${headerSafe(String(response.errorType))}\r\n`,
       body,
     ).then(() => callback(), () => callback());
+  }
+}
+
+// Loaded only when a TCP connection is needed (see DirectRapidClient).
+let net = null;
+function netModule() {
+  if (net === null) net = require('node:net');
+  return net;
+}
+
+// The connection Stratus hands its own bootstrap: a descriptor (one end of a
+// socket pair; `_STRATUS_RUNTIME_FD`) spoken to with blocking reads and
+// writes, so neither `net` (whose modules Node compiles without their code
+// cache under the V8 flags Lambda passes: ~8 ms) nor an event-loop turn per
+// request is needed. The exchanges are RapidClient's, the answers parsed by
+// its parser. A GET next blocks until the next event arrives, so nothing of
+// the function runs between invocations: Lambda freezes the sandbox there
+// too. Should the descriptor ever close, requests go over TCP to
+// AWS_LAMBDA_RUNTIME_API instead.
+class DirectRapidClient extends RapidClient {
+  constructor(hostPort, fd) {
+    super(hostPort);
+    this.fd = fd;
+    this.chunk = Buffer.allocUnsafe(64 * 1024);
+    const client = this;
+    // Stands for the connection where RapidClient expects a socket.
+    this.direct = {
+      ref() {},
+      unref() {},
+      destroy() {
+        client.closeDirect();
+      },
+    };
+  }
+
+  closeDirect() {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {}
+    this.fd = -1;
+    if (this.sock === this.direct) this.sock = null;
+  }
+
+  _send(exchange) {
+    if (this.fd < 0) return super._send(exchange);
+    this.inflight = exchange;
+    this.sock = this.direct;
+    for (const r of exchange) {
+      r.state = S_HEAD;
+      r.gotBytes = false;
+      r.reused = true;
+    }
+    try {
+      writeAllSync(this.fd, exchange.length === 1 ? exchange[0].payload : exchange.map((r) => r.payload).join(''));
+    } catch (e) {
+      return this._fail(e);
+    }
+    // A result with GET next behind it: the result's answer is read now, the
+    // wait for the next event after one turn of the event loop, in which
+    // timers and I/O that are due run, as they would while the RIC's POST is
+    // on its way. Then the wait blocks: Lambda freezes the sandbox there.
+    if (exchange.length > 1) {
+      this._read(exchange, 1);
+      if (exchange.length > 0) setImmediate(() => this._read(exchange, 0));
+    } else {
+      this._read(exchange, 0);
+    }
+  }
+
+  // Reads answers until `exchange` has `left` requests unanswered (_finish
+  // takes each answered request off it, and may send a queued exchange,
+  // which reads its own answers).
+  _read(exchange, left) {
+    try {
+      while (exchange.length > left && this.fd >= 0) {
+        const n = readSync(this.fd, this.chunk);
+        if (n === 0) throw Object.assign(new Error('Runtime API closed the connection'), { code: 'ECONNRESET' });
+        // A copy: the parser keeps pieces of what it is given.
+        this._onData(Buffer.from(this.chunk.subarray(0, n)));
+      }
+    } catch (e) {
+      this._fail(e);
+    }
+  }
+
+  _fail(e) {
+    this.closeDirect();
+    const failed = this.inflight.concat(...this.queue.splice(0));
+    this.inflight = [];
+    for (const q of failed) q.reject(e);
+  }
+}
+
+// Blocking I/O on a descriptor that should block; one that does not (EAGAIN)
+// is waited on a millisecond at a time.
+const pause = new Int32Array(new SharedArrayBuffer(4));
+function readSync(fd, buf) {
+  for (;;) {
+    try {
+      return fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN' || e.code === 'EINTR') Atomics.wait(pause, 0, 0, 1);
+      else throw e;
+    }
+  }
+}
+
+function writeAllSync(fd, text) {
+  const buf = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code === 'EAGAIN' || e.code === 'EINTR') Atomics.wait(pause, 0, 0, 1);
+      else throw e;
+    }
   }
 }
 
@@ -920,7 +1040,7 @@ function createResponseStream(client, id, highWaterMark) {
     resolveDone = res;
     rejectDone = rej;
   });
-  agent.createConnection = (opts, cb) => net.createConnection({ ...opts, highWaterMark }, cb);
+  agent.createConnection = (opts, cb) => netModule().createConnection({ ...opts, highWaterMark }, cb);
   const req = http.request(
     {
       method: 'POST',
@@ -1261,7 +1381,11 @@ class Runtime {
 
 async function run(appRoot, handlerString) {
   patchConsole();
-  const client = new RapidClient(process.env.AWS_LAMBDA_RUNTIME_API ?? '127.0.0.1:9001');
+  const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '127.0.0.1:9001';
+  // Stratus's own variable, not Lambda's: kept from the function's code.
+  const fd = Number.parseInt(process.env._STRATUS_RUNTIME_FD ?? '', 10);
+  delete process.env._STRATUS_RUNTIME_FD;
+  const client = Number.isInteger(fd) && fd >= 0 ? new DirectRapidClient(api, fd) : new RapidClient(api);
 
   // Until the first invocation, a crash is an init error.
   const errorCallbacks = {

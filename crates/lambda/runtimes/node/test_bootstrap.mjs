@@ -78,14 +78,28 @@ class FakeRuntimeApi {
   }
 
   async start() {
+    this.connections = 0;
     this.server = http.createServer((req, res) => {
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => this.onRequest(req, res, Buffer.concat(chunks).toString('utf8')));
     });
+    this.server.on('connection', () => this.connections++);
     await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.address = `127.0.0.1:${this.server.address().port}`;
     return this;
+  }
+
+  // A connection for a bootstrap to be handed (see startBootstrap's `direct`).
+  connectDirect() {
+    const [host, port] = this.address.split(':');
+    return new Promise((resolve, reject) => {
+      const s = net.connect(Number(port), host, () => {
+        s.pause();
+        resolve(s);
+      });
+      s.on('error', reject);
+    });
   }
 
   onRequest(req, res, body) {
@@ -177,7 +191,9 @@ class FakeRuntimeApi {
   }
 }
 
-function startBootstrap(api, taskRoot, handler, env = {}) {
+// `direct`: a socket connected to the API, handed to the bootstrap as fd 3
+// with _STRATUS_RUNTIME_FD, as Stratus hands it one end of a socket pair.
+function startBootstrap(api, taskRoot, handler, env = {}, direct = null) {
   const stdoutFile = path.join(makeDir({}), 'stdout');
   const stdoutFd = fs.openSync(stdoutFile, 'w');
   const child = spawn(process.execPath, [BOOTSTRAP], {
@@ -195,14 +211,17 @@ function startBootstrap(api, taskRoot, handler, env = {}) {
       AWS_LAMBDA_LOG_STREAM_NAME: '2024/01/01/[$LATEST]0123456789abcdef',
       AWS_REGION: 'us-east-1',
       TZ: 'UTC',
+      ...(direct ? { _STRATUS_RUNTIME_FD: '3' } : {}),
       ...env,
     },
     // stdout is a file, read as it is at each look: what the bootstrap wrote
     // before it posted a result is there when the post arrives (see posts'
     // `stdout`), as Stratus reads its pipe when a result arrives.
-    stdio: ['ignore', stdoutFd, 'pipe'],
+    stdio: direct ? ['ignore', stdoutFd, 'pipe', direct] : ['ignore', stdoutFd, 'pipe'],
   });
   fs.closeSync(stdoutFd);
+  // The child has its own copy; this process must read nothing of it.
+  direct?.destroy();
   children.add(child);
   const proc = { child, stderr: '' };
   Object.defineProperty(proc, 'stdout', { get: () => fs.readFileSync(stdoutFile, 'utf8') });
@@ -655,7 +674,7 @@ test('malformed Client-Context header fails the invoke, as in the RIC', async ()
 // Console format, and output before results
 // ---------------------------------------------------------------------------
 
-test('console format per level, util.format semantics, newlines as \\r; all output before the result', async () => {
+test('console format per level, util.format semantics, newlines kept; all output before the result', async () => {
   const files = {
     'index.js': `console.log('at init');
       exports.handler = async () => {
@@ -675,7 +694,7 @@ test('console format per level, util.format semantics, newlines as \\r; all outp
     assert.equal(r.body, '"ok"');
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     const strip = (l) => l.replace(LOG_LINE, '');
-    assert.ok(lines.every((l) => LOG_LINE.test(l) || l === 'raw stdout write'), lines.join('\n'));
+    assert.ok(lines.every((l) => LOG_LINE.test(l) || l === 'raw stdout write' || l === 'lines'), lines.join('\n'));
     assert.deepEqual(lines.map((l) => (LOG_LINE.test(l) ? strip(l) : l)), [
       'undefined\tINFO\tat init',
       "log-1\tINFO\ta b 42 { k: 1 }",
@@ -684,7 +703,8 @@ test('console format per level, util.format semantics, newlines as \\r; all outp
       'log-1\tERROR\terror E',
       'log-1\tDEBUG\tdebug',
       'log-1\tTRACE\ttrace',
-      'log-1\tINFO\ttwo\rlines',
+      'log-1\tINFO\ttwo',
+      'lines',
       'raw stdout write',
     ]);
     assert.equal(proc.stderr, '');
@@ -818,6 +838,96 @@ test('NODE_PATH: a package missing everywhere still fails with the original mess
     (msg) => assert.match(msg, /^Cannot find package 'missing-pkg' imported from .*index\.mjs$/),
     { NODE_PATH: nodePathFolders() },
   );
+});
+
+// ---------------------------------------------------------------------------
+// The descriptor Stratus hands its bootstrap (_STRATUS_RUNTIME_FD)
+// ---------------------------------------------------------------------------
+
+async function withDirectFunction(files, handler, env, body) {
+  const api = await new FakeRuntimeApi().start();
+  const proc = startBootstrap(api, makeDir(files), handler, env, await api.connectDirect());
+  try {
+    return await body(api, proc);
+  } catch (e) {
+    e.message += `\n--- bootstrap stdout ---\n${proc.stdout}\n--- bootstrap stderr ---\n${proc.stderr}`;
+    throw e;
+  } finally {
+    killChild(proc.child);
+    await api.close();
+  }
+}
+
+test('direct: invocations go over the handed descriptor, without net and without a connection of its own', async () => {
+  const files = {
+    'index.js': `exports.handler = async (e) => ({
+      e,
+      net: process.moduleLoadList.includes('NativeModule net'),
+      fdVar: process.env._STRATUS_RUNTIME_FD ?? null,
+    });`,
+  };
+  await withDirectFunction(files, 'index.handler', {}, async (api) => {
+    const r = await api.invoke({ n: 1 });
+    assert.equal(r.kind, 'response');
+    assert.deepEqual(JSON.parse(r.body), { e: { n: 1 }, net: false, fdVar: null });
+    const big = 'x'.repeat(300_000);
+    const r2 = await api.invoke({ big });
+    assert.equal(JSON.parse(r2.body).e.big.length, big.length);
+    assert.equal(api.connections, 1, 'only the handed connection');
+  });
+});
+
+test('direct: nothing runs between invocations (frozen, as Lambda freezes the sandbox); due timers run after the result', async () => {
+  const files = {
+    'index.js': `exports.handler = async (e) => {
+      if (e.later) setTimeout(() => console.log('timer fired'), e.later);
+      if (e.soon) setImmediate(() => console.log('immediate ran'));
+      if (e.sleep) await new Promise((r) => setTimeout(r, e.sleep));
+      return 'ok';
+    };`,
+  };
+  await withDirectFunction(files, 'index.handler', {}, async (api, proc) => {
+    await api.invoke({ later: 100, soon: true });
+    await api.waitNext(2);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(proc.stdout.includes('immediate ran'), 'work due right after the result runs');
+    assert.ok(!proc.stdout.includes('timer fired'), 'a timer must not fire while waiting for the next event');
+    const r = await api.invoke({ sleep: 50 }, { id: 'second' });
+    assert.equal(r.body, '"ok"');
+    assert.ok(r.stdout.includes('timer fired'), 'the timer fires in the next invocation');
+  });
+});
+
+test('direct: errors and init errors are posted over the descriptor', async () => {
+  await withDirectFunction({ 'index.js': 'exports.handler = async () => { throw new TypeError("bad"); };' }, 'index.handler', {}, async (api) => {
+    const r = await api.invoke({});
+    assert.equal(r.kind, 'error');
+    assert.equal(r.json.errorType, 'TypeError');
+  });
+  const api = await new FakeRuntimeApi().start();
+  const proc = startBootstrap(api, makeDir({ 'index.js': 'exports.other = 1;' }), 'index.handler', {}, await api.connectDirect());
+  try {
+    const post = await api.waitPost((p) => p.url.endsWith('/init/error'));
+    assert.equal(post.json.errorType, 'Runtime.HandlerNotFound');
+    assert.equal((await proc.exited()).code, 129);
+  } finally {
+    killChild(proc.child);
+    await api.close();
+  }
+});
+
+test('direct: exits quietly when the Runtime API goes away', async () => {
+  const api = await new FakeRuntimeApi().start();
+  const proc = startBootstrap(api, makeDir({ 'index.js': 'exports.handler = async () => 1;' }), 'index.handler', {}, await api.connectDirect());
+  try {
+    await api.invoke({});
+    await api.waitNext(2);
+    await api.close();
+    assert.deepEqual(await proc.exited(), { code: 0, signal: null });
+    assert.equal(proc.stderr, '');
+  } finally {
+    killChild(proc.child);
+  }
 });
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,2 @@
+const x = require('x');
+exports.handler = async () => x;

@@ -1,0 +1,74 @@
+"""Python handlers for test_lambda_runtime_fidelity.py."""
+
+import datetime
+import decimal
+import logging
+import time
+
+
+class MyCustomError(Exception):
+    pass
+
+
+def _raise_custom(message):
+    raise MyCustomError(message)
+
+
+def custom_error(event, context):
+    _raise_custom("custom boom")
+
+
+def empty_error(event, context):
+    raise ValueError()
+
+
+def ret_set(event, context):
+    return {"s": {1, 2}}
+
+
+def ret_datetime(event, context):
+    return {"when": datetime.datetime(2024, 1, 2, 3, 4, 5)}
+
+
+def ret_circular(event, context):
+    d = {}
+    d["self"] = d
+    return d
+
+
+def ret_bytes(event, context):
+    return b"raw\x00bytes\xff"
+
+
+def ret_none(event, context):
+    return None
+
+
+def ret_decimal(event, context):
+    return {"d": decimal.Decimal("1.10"), "big": decimal.Decimal("12345678901234567890.000001")}
+
+
+def ret_unicode(event, context):
+    return {"text": "h\u00e9llo \u2713"}
+
+
+def ret_floats(event, context):
+    return {"nan": float("nan"), "inf": float("inf")}
+
+
+def remaining(event, context):
+    first = context.get_remaining_time_in_millis()
+    time.sleep(0.3)
+    second = context.get_remaining_time_in_millis()
+    return {"first": first, "second": second}
+
+
+def log_things(event, context):
+    root = logging.getLogger()
+    logging.info("info before setLevel")
+    logging.warning("a warning")
+    root.setLevel(logging.INFO)
+    logging.getLogger("child").info("info after setLevel")
+    logging.debug("debug never shown")
+    print("a printed line")
+    return {"level": root.level}

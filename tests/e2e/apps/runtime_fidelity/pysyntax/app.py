@@ -1,0 +1,6 @@
+import json
+
+x = = 1
+
+def handler(event, context):
+    return 1
