@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
@@ -548,11 +548,34 @@ enum ReadBody {
     Truncated,
 }
 
+/// How much of a too-large body is still read (and dropped) before the 413 goes out: a runtime
+/// still sending then reads the answer instead of finding its connection reset under it.
+const DRAIN_BYTES_MAX: usize = 64 * 1024 * 1024;
+
 async fn read_body(request: Request<Incoming>) -> ReadBody {
-    match Limited::new(request.into_body(), RESPONSE_BYTES_MAX).collect().await {
-        Ok(collected) => ReadBody::Complete(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => ReadBody::TooLarge,
-        Err(_) => ReadBody::Truncated,
+    let mut body = request.into_body();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return ReadBody::Truncated };
+        let Ok(data) = frame.into_data() else { continue };
+        total += data.len();
+        if total > RESPONSE_BYTES_MAX {
+            chunks.clear();
+            if total > RESPONSE_BYTES_MAX + DRAIN_BYTES_MAX {
+                break;
+            }
+        } else {
+            chunks.push(data);
+        }
+    }
+    if total > RESPONSE_BYTES_MAX {
+        return ReadBody::TooLarge;
+    }
+    match chunks.len() {
+        0 => ReadBody::Complete(Bytes::new()),
+        1 => ReadBody::Complete(chunks.swap_remove(0)),
+        _ => ReadBody::Complete(Bytes::from(chunks.concat())),
     }
 }
 
