@@ -423,6 +423,18 @@ def test_response_over_6_mb_is_function_response_size_too_large(lam):
     assert rid != request_id(after)
 
 
+def test_node_response_over_6_mb_keeps_the_instance(lam):
+    # Node's bootstrap writes its result to Stratus with blocking writes: the 413 for an
+    # oversized one must reach it (not a reset connection), and the same process goes on.
+    first = invoke(lam, "NodeBig", {"size": 10})
+    r = invoke(lam, "NodeBig", {"size": 7 * 1024 * 1024})
+    assert r["FunctionError"] == "Unhandled"
+    assert r["payload"]["errorType"] == "Function.ResponseSizeTooLarge"
+    after = invoke(lam, "NodeBig", {"size": 10})
+    assert "FunctionError" not in after, after["payload"]
+    assert after["payload"]["pid"] == first["payload"]["pid"]
+
+
 def test_response_just_under_6_mb_is_returned_whole(lam):
     size = 6 * 1024 * 1024 - 1000
     r = invoke(lam, "Big", {"size": size})

@@ -56,3 +56,5 @@ export const garbage = async (event) => {
   }
   return { peakMb: Math.round(peak / 1048576) };
 };
+
+export const big = async (event) => ({ pid: process.pid, data: 'y'.repeat(event.size) });
