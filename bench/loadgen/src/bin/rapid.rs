@@ -6,7 +6,11 @@
 //!   (event parsing, the handler, marshalling, the bootstrap's own HTTP);
 //! * cycle: one `next` response to the following one (turnaround + the 202 + the next GET).
 //!
-//! usage: rapid [--invocations 20000] [--max-secs 30] [--spawns 10] [--event '{}'] -- PROGRAM ARGS...
+//! usage: rapid [--invocations 20000] [--max-secs 30] [--spawns 10] [--event '{}'] [--direct] -- PROGRAM ARGS...
+//!
+//! `--direct`: the runtime gets its connection handed to it instead of connecting, as Stratus
+//! hands its Node bootstrap one end of a socket pair (here as its stdin, with
+//! `_STRATUS_RUNTIME_FD=0`).
 //!
 //! The first spawn serves `--invocations` invocations (bounded by `--max-secs`) for the warm
 //! figures; every spawn times init and its first invocation. The child gets this process's
@@ -14,7 +18,8 @@
 //! drains, as Stratus does. Blocking std I/O, one connection: nothing here is async.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio, exit};
 use std::time::{Duration, Instant};
 
@@ -24,7 +29,7 @@ fn die(msg: &str) -> ! {
 }
 
 struct Reader {
-    stream: TcpStream,
+    stream: Box<dyn Read>,
     buf: Vec<u8>,
 }
 
@@ -75,11 +80,14 @@ impl Reader {
     }
 }
 
-fn spawn(argv: &[String], address: &str) -> Child {
-    let mut child = Command::new(&argv[0])
-        .args(&argv[1..])
-        .env("AWS_LAMBDA_RUNTIME_API", address)
-        .stdin(Stdio::null())
+fn spawn(argv: &[String], address: &str, direct: Option<UnixStream>) -> Child {
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).env("AWS_LAMBDA_RUNTIME_API", address);
+    match direct {
+        Some(theirs) => command.env("_STRATUS_RUNTIME_FD", "0").stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs))),
+        None => command.stdin(Stdio::null()),
+    };
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -133,11 +141,18 @@ struct SpawnResult {
     seconds: f64,
 }
 
-fn one_spawn(argv: &[String], invocations: u64, max_secs: f64, event: &[u8]) -> SpawnResult {
+fn one_spawn(argv: &[String], invocations: u64, max_secs: f64, event: &[u8], direct: bool) -> SpawnResult {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| die(&format!("bind: {e}")));
     let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let t_spawn = Instant::now();
-    let mut child = spawn(argv, &address);
+    if direct {
+        let (ours, theirs) = UnixStream::pair().unwrap_or_else(|e| die(&format!("socketpair: {e}")));
+        let child = spawn(argv, &address, Some(theirs));
+        ours.set_read_timeout(Some(Duration::from_secs(20))).ok();
+        let writer = ours.try_clone().unwrap_or_else(|e| die(&format!("clone: {e}")));
+        return serve(child, Box::new(ours), Box::new(writer), t_spawn, invocations, max_secs, event);
+    }
+    let mut child = spawn(argv, &address, None);
     listener.set_nonblocking(true).ok();
     let stream = loop {
         match listener.accept() {
@@ -158,7 +173,19 @@ fn one_spawn(argv: &[String], invocations: u64, max_secs: f64, event: &[u8]) -> 
     stream.set_nonblocking(false).ok();
     stream.set_nodelay(true).ok();
     stream.set_read_timeout(Some(Duration::from_secs(20))).ok();
-    let mut writer = stream.try_clone().unwrap_or_else(|e| die(&format!("clone: {e}")));
+    let writer = stream.try_clone().unwrap_or_else(|e| die(&format!("clone: {e}")));
+    serve(child, Box::new(stream), Box::new(writer), t_spawn, invocations, max_secs, event)
+}
+
+fn serve(
+    mut child: Child,
+    stream: Box<dyn Read>,
+    mut writer: Box<dyn Write>,
+    t_spawn: Instant,
+    invocations: u64,
+    max_secs: f64,
+    event: &[u8],
+) -> SpawnResult {
     let mut reader = Reader { stream, buf: Vec::with_capacity(64 * 1024) };
     let mut out = SpawnResult { init_ms: 0.0, first_ms: 0.0, turnaround_us: Vec::new(), cycle_us: Vec::new(), seconds: 0.0 };
     let deadline = Instant::now() + Duration::from_secs_f64(max_secs);
@@ -222,8 +249,13 @@ fn main() {
     let mut max_secs: f64 = 30.0;
     let mut spawns: usize = 10;
     let mut event = b"{}".to_vec();
+    let mut direct = false;
     let mut it = opts.iter();
     while let Some(o) = it.next() {
+        if o == "--direct" {
+            direct = true;
+            continue;
+        }
         let v = it.next().unwrap_or_else(|| die(&format!("{o} needs a value")));
         match o.as_str() {
             "--invocations" => invocations = v.parse().unwrap_or_else(|_| die("bad --invocations")),
@@ -239,7 +271,7 @@ fn main() {
     let mut firsts = Vec::new();
     let mut warm = None;
     for i in 0..spawns {
-        let r = one_spawn(argv, if i == 0 { invocations } else { 1 }, max_secs, &event);
+        let r = one_spawn(argv, if i == 0 { invocations } else { 1 }, max_secs, &event, direct);
         inits.push(r.init_ms);
         firsts.push(r.first_ms);
         if i == 0 {
