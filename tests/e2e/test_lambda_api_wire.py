@@ -245,6 +245,9 @@ NAME_FORMS = [
     f"{ACCOUNT}:function:Echo",
     f"{ACCOUNT}:function:Echo:$LATEST",
     arn("Echo", "$LATEST"),
+    # The model's NamespacedFunctionName pattern also allows these forms.
+    f"{REGION}:{ACCOUNT}:function:Echo",
+    "function:Echo",
 ]
 
 
@@ -292,12 +295,12 @@ def test_an_arn_of_another_region_is_not_reachable(lam):
     # Observed AWS answer (404 ResourceNotFoundException): "Functions from 'eu-west-1' are not
     # reachable in this region ('us-east-1')" (e.g. github.com/alexcasalboni/aws-lambda-power-tuning
     # issues/18, github.com/Fraudmarc/fraudmarc-ce issues/21 with "status code: 404").
-    other = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:Echo"
-    err = _error(lam.invoke, FunctionName=other, Payload=b"{}")
-    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    assert err.response["Error"]["Code"] == "ResourceNotFoundException"
-    assert err.response["Error"]["Message"] == (
-        "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')")
+    for other in (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:Echo", f"eu-west-1:{ACCOUNT}:function:Echo"):
+        err = _error(lam.invoke, FunctionName=other, Payload=b"{}")
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert err.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert err.response["Error"]["Message"] == (
+            "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')")
 
 
 def test_an_arn_of_another_account_does_not_invoke_the_local_function(lam):

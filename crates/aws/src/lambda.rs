@@ -104,15 +104,8 @@ const FUNCTION_NAME_MAX: usize = 256;
 const QUALIFIER_PATTERN: &str = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+";
 const QUALIFIER_MAX: usize = 128;
 
-/// The same patterns for matching: anchored (AWS matches whole values), with the `-` of each
-/// character class moved to its end, where every regex dialect reads it as itself (Java reads
-/// `0-9-_` that way; Rust's `regex` would not).
-static FUNCTION_NAME: LazyLock<Option<regex_lite::Regex>> = LazyLock::new(|| {
-    regex_lite::Regex::new(
-        r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9_-]+))?$",
-    )
-    .ok()
-});
+/// The qualifier's pattern for matching: anchored, the `-` of its class moved to the end (see
+/// `stratus_lambda::function_name_is_valid`, which matches function names).
 static QUALIFIER: LazyLock<Option<regex_lite::Regex>> =
     LazyLock::new(|| regex_lite::Regex::new(r"^(\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9_$-]+)$").ok());
 
@@ -127,29 +120,31 @@ fn validate_names(function: &str, qualifier: Option<&str>) -> Result<(), Answer>
             None,
         ))
     };
-    let check = |value: &str, member: &str, max: usize, regex: &LazyLock<Option<regex_lite::Regex>>, pattern: &str| {
+    let check = |value: &str, member: &str, max: usize, matches: bool, pattern: &str| {
         if value.chars().count() > max {
             return invalid(format!(
                 "Value '{value}' at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}"
             ));
         }
-        if regex.as_ref().is_some_and(|r| !r.is_match(value)) {
+        if !matches {
             return invalid(format!(
                 "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
             ));
         }
         Ok(())
     };
+    let valid = stratus_lambda::function_name_is_valid(function);
     check(
         function,
         "functionName",
         FUNCTION_NAME_MAX,
-        &FUNCTION_NAME,
+        valid,
         FUNCTION_NAME_PATTERN,
     )?;
     match qualifier {
         Some(qualifier) if !qualifier.is_empty() => {
-            check(qualifier, "qualifier", QUALIFIER_MAX, &QUALIFIER, QUALIFIER_PATTERN)
+            let valid = QUALIFIER.as_ref().is_none_or(|r| r.is_match(qualifier));
+            check(qualifier, "qualifier", QUALIFIER_MAX, valid, QUALIFIER_PATTERN)
         }
         _ => Ok(()),
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -272,19 +272,21 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         .stdout(writer)
         .stderr(writer_err);
     let reaped = spec.reaper.as_ref().is_some_and(|r| r.is_running());
+    // Every function process starts under the lock: none may inherit another's descriptor.
     let spawned = {
-        let _inheriting = direct_theirs.as_ref().map(|_| process::INHERITING.lock());
-        match &direct_theirs {
+        let _inheriting = process::INHERITING.lock();
+        let spawned = match &direct_theirs {
             Some(theirs) => {
                 use std::os::fd::AsRawFd as _;
                 command.env("_STRATUS_RUNTIME_FD", theirs.as_raw_fd().to_string());
                 process::set_inheritable(theirs).and_then(|()| process::spawn(&mut command, reaped))
             }
             None => process::spawn(&mut command, reaped),
-        }
+        };
+        // The child has its own copy now; Stratus's is closed before the next spawn may start.
+        drop(direct_theirs);
+        spawned
     };
-    // The child has its own copy of the descriptor now.
-    drop(direct_theirs);
     let child = match spawned {
         Ok(child) => child,
         Err(error) => {
@@ -556,8 +558,23 @@ async fn read_body(request: Request<Incoming>) -> ReadBody {
     let mut body = request.into_body();
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
+    // A body announced bigger than the drain would take is refused without reading it.
+    if body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n > (RESPONSE_BYTES_MAX + DRAIN_BYTES_MAX) as u64)
+    {
+        return ReadBody::TooLarge;
+    }
     while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else { return ReadBody::Truncated };
+        let Ok(frame) = frame else {
+            // Cut short while over the limit: still too large, as it was at the limit.
+            return if total > RESPONSE_BYTES_MAX {
+                ReadBody::TooLarge
+            } else {
+                ReadBody::Truncated
+            };
+        };
         let Ok(data) = frame.into_data() else { continue };
         total += data.len();
         if total > RESPONSE_BYTES_MAX {

@@ -379,40 +379,49 @@ pub struct FunctionRef<'a> {
     pub qualifier: Option<&'a str>,
 }
 
-/// `arn:aws:lambda:R:A:function:NAME[:Q]`, `A:function:NAME[:Q]` or `NAME[:Q]`. Anything else
-/// the API's name pattern refuses (checked where requests are read), so the split here only
-/// has to be right for names that pass it.
+/// The Lambda API's pattern for a function name (the service model's `NamespacedFunctionName`),
+/// anchored, with named groups, and each character class's `-` moved to its end (where Java,
+/// which the model's patterns are written for, and Rust's regex both read it as itself).
+static FUNCTION_NAME: std::sync::LazyLock<Option<regex_lite::Regex>> = std::sync::LazyLock::new(|| {
+    regex_lite::Regex::new(concat!(
+        r"^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?",
+        r"(?:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1}):)?",
+        r"(?:(?P<account>\d{12}):)?",
+        r"(?:function:)?",
+        r"(?P<name>[a-zA-Z0-9_.-]+)",
+        r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_-]+))?$",
+    ))
+    .ok()
+});
+
+/// Whether `name` is a function name, partial ARN or ARN the Lambda API accepts.
+pub fn function_name_is_valid(name: &str) -> bool {
+    FUNCTION_NAME.as_ref().is_some_and(|r| r.is_match(name))
+}
+
+/// `arn:aws:lambda:R:A:function:NAME[:Q]`, `A:function:NAME[:Q]`, `NAME[:Q]` and the other
+/// forms the API's pattern allows (`R:A:function:NAME`, `function:NAME`, an ARN without
+/// `function:`). A name the pattern refuses is taken whole, unqualified (the API refuses it
+/// before any lookup; `stratus invoke` then finds no such function).
 pub fn parse_function_name(name: &str) -> FunctionRef<'_> {
-    let parts: Vec<&str> = name.split(':').collect();
-    match parts.as_slice() {
-        ["arn", _, "lambda", region, account, "function", function, rest @ ..] => FunctionRef {
-            region: Some(region),
-            account: Some(account),
+    let whole = FunctionRef {
+        region: None,
+        account: None,
+        name,
+        qualifier: None,
+    };
+    let Some(captures) = FUNCTION_NAME.as_ref().and_then(|r| r.captures(name)) else {
+        return whole;
+    };
+    let group = |g: &str| captures.name(g).map(|m| &name[m.start()..m.end()]);
+    match group("name") {
+        Some(function) => FunctionRef {
+            region: group("region"),
+            account: group("account"),
             name: function,
-            qualifier: rest.first().copied(),
+            qualifier: group("qualifier"),
         },
-        [account, "function", function, rest @ ..]
-            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            FunctionRef {
-                region: None,
-                account: Some(account),
-                name: function,
-                qualifier: rest.first().copied(),
-            }
-        }
-        [function, rest @ ..] => FunctionRef {
-            region: None,
-            account: None,
-            name: function,
-            qualifier: rest.first().copied(),
-        },
-        [] => FunctionRef {
-            region: None,
-            account: None,
-            name,
-            qualifier: None,
-        },
+        None => whole,
     }
 }
 
@@ -539,12 +548,42 @@ mod tests {
                 (Some("eu-west-1"), Some("000000000000")),
             ),
             ("111111111111:function:books:live", (None, Some("111111111111"))),
-            // Not an account: twelve characters that are not all digits make a plain name.
-            ("abcdefghijkl:function", (None, None)),
+            (
+                "us-west-2:111111111111:function:books",
+                (Some("us-west-2"), Some("111111111111")),
+            ),
+            // An ARN may leave out `function:`.
+            (
+                "arn:aws:lambda:us-east-1:111111111111:books",
+                (Some("us-east-1"), Some("111111111111")),
+            ),
+            ("function:books", (None, None)),
         ];
         for (input, (region, account)) in cases {
             let named = parse_function_name(input);
-            assert_eq!((named.region, named.account), (region, account), "{input}");
+            assert_eq!(
+                (named.region, named.account, named.name),
+                (region, account, "books"),
+                "{input}"
+            );
+        }
+        // Not an account: twelve characters that are not all digits.
+        assert!(!function_name_is_valid("abcdefghijkl:function:books"));
+        assert_eq!(
+            parse_function_name("abcdefghijkl:function:books").name,
+            "abcdefghijkl:function:books"
+        );
+        for name in [
+            "books",
+            "books.v2",
+            "a-b_c:live",
+            "books:$LATEST",
+            "books:$LATEST.PUBLISHED",
+        ] {
+            assert!(function_name_is_valid(name), "{name}");
+        }
+        for name in ["bad name!", "Echo,2", "books:a:b", ""] {
+            assert!(!function_name_is_valid(name), "{name}");
         }
     }
 }

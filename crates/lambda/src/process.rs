@@ -130,6 +130,7 @@ impl Reaper {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let _inheriting = INHERITING.lock();
         let started = std::process::Command::new(&self.program)
             .arg("__reaper")
             .stdin(std::process::Stdio::piped())
@@ -225,8 +226,11 @@ pub fn set_inheritable(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Held while a function process is started with a descriptor made inheritable for it, so
-/// that no other function process started at the same moment inherits it too.
+/// Held while a function process is started (with, for Node, a descriptor made inheritable for
+/// it and closed again before the lock goes), and while the reaper's helper is, so that neither
+/// inherits another function's descriptor. The short-lived helpers Stratus runs (interpreter
+/// probes, pip and npm installs) do not take it: one started in that window holds a copy until
+/// it exits, and never reads it.
 pub static INHERITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Waits until `fd` can be read without blocking, or has ended (`poll(2)`).

@@ -627,8 +627,10 @@ function netModule() {
 // request is needed. The exchanges are RapidClient's, the answers parsed by
 // its parser. A GET next blocks until the next event arrives, so nothing of
 // the function runs between invocations: Lambda freezes the sandbox there
-// too. Should the descriptor ever close, requests go over TCP to
-// AWS_LAMBDA_RUNTIME_API instead.
+// too. An end of file or an error on the descriptor means Stratus is gone:
+// what was asked fails, and the runtime exits quietly. Only an answer with
+// `Connection: close` (which Stratus does not send) moves the client to TCP
+// (AWS_LAMBDA_RUNTIME_API).
 class DirectRapidClient extends RapidClient {
   constructor(hostPort, fd) {
     super(hostPort);

@@ -90,16 +90,21 @@ class FakeRuntimeApi {
     return this;
   }
 
-  // A connection for a bootstrap to be handed (see startBootstrap's `direct`).
-  connectDirect() {
+  // Carries a bootstrap's handed connection (see startBootstrap's `direct`)
+  // to this server, both ways, on one connection of its own.
+  relay(end) {
     const [host, port] = this.address.split(':');
-    return new Promise((resolve, reject) => {
-      const s = net.connect(Number(port), host, () => {
-        s.pause();
-        resolve(s);
-      });
-      s.on('error', reject);
-    });
+    const c = net.connect(Number(port), host);
+    end.pipe(c);
+    c.pipe(end);
+    const close = () => {
+      end.destroy();
+      c.destroy();
+    };
+    end.on('error', close);
+    c.on('error', close);
+    c.on('close', close);
+    end.on('close', close);
   }
 
   onRequest(req, res, body) {
@@ -191,9 +196,11 @@ class FakeRuntimeApi {
   }
 }
 
-// `direct`: a socket connected to the API, handed to the bootstrap as fd 3
-// with _STRATUS_RUNTIME_FD, as Stratus hands it one end of a socket pair.
-function startBootstrap(api, taskRoot, handler, env = {}, direct = null) {
+// `direct`: the bootstrap gets fd 3, one end of a socket pair (Node's
+// stdio 'pipe': blocking in the child, as the end Stratus hands it), with
+// _STRATUS_RUNTIME_FD; this process relays the other end to a connection to
+// the API (see FakeRuntimeApi.relay).
+function startBootstrap(api, taskRoot, handler, env = {}, direct = false) {
   const stdoutFile = path.join(makeDir({}), 'stdout');
   const stdoutFd = fs.openSync(stdoutFile, 'w');
   const child = spawn(process.execPath, [BOOTSTRAP], {
@@ -217,11 +224,10 @@ function startBootstrap(api, taskRoot, handler, env = {}, direct = null) {
     // stdout is a file, read as it is at each look: what the bootstrap wrote
     // before it posted a result is there when the post arrives (see posts'
     // `stdout`), as Stratus reads its pipe when a result arrives.
-    stdio: direct ? ['ignore', stdoutFd, 'pipe', direct] : ['ignore', stdoutFd, 'pipe'],
+    stdio: direct ? ['ignore', stdoutFd, 'pipe', 'pipe'] : ['ignore', stdoutFd, 'pipe'],
   });
   fs.closeSync(stdoutFd);
-  // The child has its own copy; this process must read nothing of it.
-  direct?.destroy();
+  if (direct) api.relay(child.stdio[3]);
   children.add(child);
   const proc = { child, stderr: '' };
   Object.defineProperty(proc, 'stdout', { get: () => fs.readFileSync(stdoutFile, 'utf8') });
@@ -846,7 +852,7 @@ test('NODE_PATH: a package missing everywhere still fails with the original mess
 
 async function withDirectFunction(files, handler, env, body) {
   const api = await new FakeRuntimeApi().start();
-  const proc = startBootstrap(api, makeDir(files), handler, env, await api.connectDirect());
+  const proc = startBootstrap(api, makeDir(files), handler, env, true);
   try {
     return await body(api, proc);
   } catch (e) {
@@ -864,12 +870,15 @@ test('direct: invocations go over the handed descriptor, without net and without
       e,
       net: process.moduleLoadList.includes('NativeModule net'),
       fdVar: process.env._STRATUS_RUNTIME_FD ?? null,
+      // The descriptor blocks (no EAGAIN polling): O_NONBLOCK (04000) is not
+      // among fd 3's flags.
+      blocking: (parseInt(/flags:\\s*(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/fdinfo/3', 'utf8'))[1], 8) & 0o4000) === 0,
     });`,
   };
   await withDirectFunction(files, 'index.handler', {}, async (api) => {
     const r = await api.invoke({ n: 1 });
     assert.equal(r.kind, 'response');
-    assert.deepEqual(JSON.parse(r.body), { e: { n: 1 }, net: false, fdVar: null });
+    assert.deepEqual(JSON.parse(r.body), { e: { n: 1 }, net: false, fdVar: null, blocking: true });
     const big = 'x'.repeat(300_000);
     const r2 = await api.invoke({ big });
     assert.equal(JSON.parse(r2.body).e.big.length, big.length);
@@ -905,11 +914,12 @@ test('direct: errors and init errors are posted over the descriptor', async () =
     assert.equal(r.json.errorType, 'TypeError');
   });
   const api = await new FakeRuntimeApi().start();
-  const proc = startBootstrap(api, makeDir({ 'index.js': 'exports.other = 1;' }), 'index.handler', {}, await api.connectDirect());
+  const proc = startBootstrap(api, makeDir({ 'index.js': 'exports.other = 1;' }), 'index.handler', {}, true);
   try {
     const post = await api.waitPost((p) => p.url.endsWith('/init/error'));
     assert.equal(post.json.errorType, 'Runtime.HandlerNotFound');
     assert.equal((await proc.exited()).code, 129);
+    assert.equal(api.connections, 1, 'only the relayed connection');
   } finally {
     killChild(proc.child);
     await api.close();
@@ -918,7 +928,7 @@ test('direct: errors and init errors are posted over the descriptor', async () =
 
 test('direct: exits quietly when the Runtime API goes away', async () => {
   const api = await new FakeRuntimeApi().start();
-  const proc = startBootstrap(api, makeDir({ 'index.js': 'exports.handler = async () => 1;' }), 'index.handler', {}, await api.connectDirect());
+  const proc = startBootstrap(api, makeDir({ 'index.js': 'exports.handler = async () => 1;' }), 'index.handler', {}, true);
   try {
     await api.invoke({});
     await api.waitNext(2);
