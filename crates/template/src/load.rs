@@ -1709,6 +1709,25 @@ fn function(
     if serverless {
         tags.insert("lambda:createdBy".to_string(), "SAM".to_string());
     }
+    // Lambda's JSON log format and custom log groups are not reproduced locally: say so where
+    // they are asked for, rather than let logs look unlike what the template describes.
+    if let Some(logging) = properties.get("LoggingConfig") {
+        let json = logging
+            .get("LogFormat")
+            .is_some_and(|f| plain(f).eq_ignore_ascii_case("JSON"));
+        let group = logging.get("LogGroup").is_some();
+        if json || group {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &logging.location,
+                    format!(
+                        "function '{logical_id}': LoggingConfig is not applied locally: logs are plain text under /aws/lambda/{name}"
+                    ),
+                )
+                .with_hint("LogFormat, log levels and LogGroup take effect when deployed"),
+            );
+        }
+    }
     app.functions.insert(
         logical_id.to_string(),
         Function {
