@@ -489,16 +489,7 @@ fn lambda_needs(lambda: &Lambda, operation: &lambda::Operation, query: Option<&s
         let qualifier = lambda::query_parameter(query, "Qualifier")
             .filter(|q| !q.is_empty())
             .or(named.qualifier.map(str::to_string));
-        let base = format!(
-            "arn:aws:lambda:{}:{}:function:{}",
-            named.region.unwrap_or(&options.region),
-            named.account.unwrap_or(&options.account),
-            named.name
-        );
-        match qualifier {
-            Some(qualifier) => format!("{base}:{qualifier}"),
-            None => base,
-        }
+        named.arn(&options.region, &options.account, qualifier.as_deref())
     };
     let need = |action: &str, resource: String| vec![Need::of(format!("lambda:{action}"), resource)];
     match operation {

@@ -271,15 +271,7 @@ impl Gateway {
         if let Some(api) = method_not_allowed {
             return Outcome::Reply(missing_authentication_token(), Some(api));
         }
-        // No route: the error of the API the path belongs to, else REST's when there is one.
-        let kind = owner.map(|a| a.config.kind).or_else(|| {
-            if self.apis.iter().any(|a| a.config.kind == ApiKind::Rest) {
-                Some(ApiKind::Rest)
-            } else {
-                self.apis.first().map(|a| a.config.kind)
-            }
-        });
-        match kind {
+        match self.no_route_kind(owner) {
             Some(ApiKind::Http) => Outcome::Reply(
                 Reply::json(404, r#"{"message":"Not Found"}"#),
                 owner.or(self.apis.first()),
@@ -326,7 +318,7 @@ impl Gateway {
                 reply: Reply::json(413, r#"{"message":"Request Entity Too Large"}"#),
                 function: None,
                 api: None,
-                kind: Some(self.kind_for(&raw_path)),
+                kind: Some(self.no_route_kind(self.owner(&raw_path)).unwrap_or(ApiKind::Rest)),
                 trace: None,
             },
             Some(body) => {
@@ -389,13 +381,16 @@ impl Gateway {
         to_response(reply, &method)
     }
 
-    /// The kind of API whose error a request that reached no route gets (see [`Gateway::route`]).
-    fn kind_for(&self, raw_path: &str) -> ApiKind {
-        match self.owner(raw_path) {
-            Some(api) => api.config.kind,
-            None if self.apis.iter().any(|a| a.config.kind == ApiKind::Rest) => ApiKind::Rest,
-            None => self.apis.first().map_or(ApiKind::Rest, |a| a.config.kind),
-        }
+    /// The kind of API whose error a request that reached no route gets: the API the path
+    /// belongs to (`owner`), else REST's when there is one.
+    fn no_route_kind(&self, owner: Option<&ApiRuntime>) -> Option<ApiKind> {
+        owner.map(|a| a.config.kind).or_else(|| {
+            if self.apis.iter().any(|a| a.config.kind == ApiKind::Rest) {
+                Some(ApiKind::Rest)
+            } else {
+                self.apis.first().map(|a| a.config.kind)
+            }
+        })
     }
 
     async fn respond(&self, request: &RequestParts<'_>) -> Answer {

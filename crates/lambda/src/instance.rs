@@ -248,16 +248,12 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
     // descriptor it reads and writes with blocking calls: no `net` module to load (with the V8
     // flags Lambda passes, Node compiles it without its code cache: ~8 ms of every cold start)
     // and no event-loop turn per request. `AWS_LAMBDA_RUNTIME_API` is served all the same.
-    let direct = if spec.launch.family == Family::Node {
+    let (direct_ours, direct_theirs) = if spec.launch.family == Family::Node {
         let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
         ours.set_nonblocking(true)?;
-        Some((tokio::net::UnixStream::from_std(ours)?, theirs))
+        (Some(tokio::net::UnixStream::from_std(ours)?), Some(theirs))
     } else {
-        None
-    };
-    let (direct_ours, direct_theirs) = match direct {
-        Some((ours, theirs)) => (Some(ours), Some(theirs)),
-        None => (None, None),
+        (None, None)
     };
     let server = tokio::spawn(serve(listener, direct_ours, Arc::clone(&shared)));
 

@@ -160,16 +160,8 @@ impl Lambda {
         }
         let qualifier = given.or(named.qualifier);
         let account = named.account.unwrap_or(&self.options.account);
-        let not_found = || {
-            let base = format!(
-                "arn:aws:lambda:{}:{account}:function:{}",
-                self.options.region, named.name
-            );
-            let arn = match qualifier {
-                Some(q) => format!("{base}:{q}"),
-                None => base,
-            };
-            InvokeError::FunctionNotFound { arn }
+        let not_found = || InvokeError::FunctionNotFound {
+            arn: named.arn(&self.options.region, &self.options.account, qualifier),
         };
         let state = match self.functions.get(named.name) {
             Some(state) if account == self.options.account => state,
@@ -379,6 +371,23 @@ pub struct FunctionRef<'a> {
     pub qualifier: Option<&'a str>,
 }
 
+impl FunctionRef<'_> {
+    /// The ARN this names, with `region` and `account` where the name gives none, qualified by
+    /// `qualifier` (the one that applies, which may come from outside the name).
+    pub fn arn(&self, region: &str, account: &str, qualifier: Option<&str>) -> String {
+        let base = format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region.unwrap_or(region),
+            self.account.unwrap_or(account),
+            self.name
+        );
+        match qualifier {
+            Some(q) => format!("{base}:{q}"),
+            None => base,
+        }
+    }
+}
+
 /// The Lambda API's pattern for a function name (the service model's `NamespacedFunctionName`),
 /// anchored, with named groups, and each character class's `-` moved to its end (where Java,
 /// which the model's patterns are written for, and Rust's regex both read it as itself).
@@ -423,12 +432,6 @@ pub fn parse_function_name(name: &str) -> FunctionRef<'_> {
         },
         None => whole,
     }
-}
-
-/// `parse_function_name`'s (NAME, QUALIFIER).
-pub fn split_function_name(name: &str) -> (&str, Option<&str>) {
-    let named = parse_function_name(name);
-    (named.name, named.qualifier)
 }
 
 /// Jackson-style wording is what AWS shows; serde's message with its position is close enough
@@ -535,7 +538,8 @@ mod tests {
             ("000000000000:function:books:1", ("books", Some("1"))),
         ];
         for (input, expected) in cases {
-            assert_eq!(split_function_name(input), expected, "{input}");
+            let named = parse_function_name(input);
+            assert_eq!((named.name, named.qualifier), expected, "{input}");
         }
     }
 

@@ -202,24 +202,26 @@ pub fn reap() -> i32 {
 /// Makes reads from `fd` return `WouldBlock` instead of waiting (`O_NONBLOCK`, a flag of the
 /// open file: duplicates of `fd` share it; a pipe's write end, a file of its own, does not).
 pub fn set_nonblocking(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
-    let fd = fd.as_raw_fd();
-    // SAFETY: fcntl(2) on a descriptor the caller owns (borrowed for the call), integer flags.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    change_flags(fd, libc::F_GETFL, libc::F_SETFL, |flags| flags | libc::O_NONBLOCK)
 }
 
 /// Lets `fd` pass to the processes started after this (clears `FD_CLOEXEC`).
 pub fn set_inheritable(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+    change_flags(fd, libc::F_GETFD, libc::F_SETFD, |flags| flags & !libc::FD_CLOEXEC)
+}
+
+/// Reads `fd`'s flags with `get`, and writes `change(flags)` back with `set` (fcntl(2)).
+fn change_flags(
+    fd: &impl std::os::fd::AsRawFd,
+    get: libc::c_int,
+    set: libc::c_int,
+    change: impl Fn(libc::c_int) -> libc::c_int,
+) -> std::io::Result<()> {
     let fd = fd.as_raw_fd();
     // SAFETY: fcntl(2) on a descriptor the caller owns (borrowed for the call), integer flags.
     unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFD);
-        if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+        let flags = libc::fcntl(fd, get);
+        if flags < 0 || libc::fcntl(fd, set, change(flags)) < 0 {
             return Err(std::io::Error::last_os_error());
         }
     }

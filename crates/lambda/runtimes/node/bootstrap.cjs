@@ -17,8 +17,9 @@
  * the invocation's log before its END line.
  *
  * Constraints: Node built-ins only; runs on Node 18, 20 and 22. The hot path
- * (event in, result out) and cold start are kept lean: one keep-alive TCP
- * connection with hand-written HTTP/1.1 (measured faster than http.Agent),
+ * (event in, result out) and cold start are kept lean: one keep-alive
+ * connection with hand-written HTTP/1.1 (measured faster than http.Agent) on
+ * the descriptor Stratus hands over (see DirectRapidClient), else over TCP,
  * console writes straight to fd 1, nothing loaded that a given function does
  * not need (node:http only for response streaming, the ESM NODE_PATH hook only
  * when NODE_PATH is set).
@@ -371,18 +372,24 @@ class RapidClient {
   }
 
   _send(exchange) {
-    this.inflight = exchange;
     let s = this.sock;
-    const reused = s !== null;
+    const payload = this._begin(exchange, s !== null);
+    if (s === null) s = this._connect();
+    else s.ref();
+    s.write(payload);
+  }
+
+  // Makes `exchange` the one in flight, its requests waiting for their
+  // answers' heads, and returns what to write for it.
+  _begin(exchange, reused) {
+    this.inflight = exchange;
     exchange.forEach((r, i) => {
       r.state = S_HEAD;
       r.gotBytes = false;
       // A pipelined request follows another on the same connection.
       r.reused = reused || i > 0;
     });
-    if (s === null) s = this._connect();
-    else s.ref();
-    s.write(exchange.length === 1 ? exchange[0].payload : exchange.map((r) => r.payload).join(''));
+    return exchange.length === 1 ? exchange[0].payload : exchange.map((r) => r.payload).join('');
   }
 
   _connect() {
@@ -658,15 +665,10 @@ class DirectRapidClient extends RapidClient {
 
   _send(exchange) {
     if (this.fd < 0) return super._send(exchange);
-    this.inflight = exchange;
     this.sock = this.direct;
-    for (const r of exchange) {
-      r.state = S_HEAD;
-      r.gotBytes = false;
-      r.reused = true;
-    }
+    const payload = this._begin(exchange, true);
     try {
-      writeAllSync(this.fd, exchange.length === 1 ? exchange[0].payload : exchange.map((r) => r.payload).join(''));
+      writeAllSync(this.fd, payload);
     } catch (e) {
       return this._fail(e);
     }
@@ -709,10 +711,10 @@ class DirectRapidClient extends RapidClient {
 // Blocking I/O on a descriptor that should block; one that does not (EAGAIN)
 // is waited on a millisecond at a time.
 const pause = new Int32Array(new SharedArrayBuffer(4));
-function readSync(fd, buf) {
+function blocking(op) {
   for (;;) {
     try {
-      return fs.readSync(fd, buf, 0, buf.length, null);
+      return op();
     } catch (e) {
       if (e.code === 'EAGAIN' || e.code === 'EINTR') Atomics.wait(pause, 0, 0, 1);
       else throw e;
@@ -720,17 +722,14 @@ function readSync(fd, buf) {
   }
 }
 
+function readSync(fd, buf) {
+  return blocking(() => fs.readSync(fd, buf, 0, buf.length, null));
+}
+
 function writeAllSync(fd, text) {
   const buf = Buffer.from(text, 'utf8');
   let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(fd, buf, off, buf.length - off);
-    } catch (e) {
-      if (e.code === 'EAGAIN' || e.code === 'EINTR') Atomics.wait(pause, 0, 0, 1);
-      else throw e;
-    }
-  }
+  while (off < buf.length) off += blocking(() => fs.writeSync(fd, buf, off, buf.length - off));
 }
 
 function exitQuietly() {
