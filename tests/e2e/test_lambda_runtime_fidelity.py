@@ -366,3 +366,13 @@ def test_node_import_error_require_stack_names_the_runtime(lam):
     # Locally that file is Stratus's bootstrap (its real path: Stratus does not make one up), so
     # the stack is the handler's file, then the runtime's.
     assert re.search(r"/nodedep/index\.js\n- /\S+/bootstrap\.cjs$", p["errorMessage"]), p["errorMessage"]
+
+
+@pytest.mark.parametrize("function", ["PyConnections", "NodeConnections"])
+def test_managed_runtime_speaks_the_runtime_api_over_the_handed_socket(lam, function):
+    # Stratus hands its own bootstraps one end of a socket pair for the Runtime API: the
+    # function process holds that one Unix socket and no TCP connection, and the variable
+    # naming the descriptor is gone before the handler runs.
+    for _ in range(2):  # the same on a warm instance
+        p = invoke(lam, function, {})["payload"]
+        assert p == {"sockets": ["unix"], "fd_var": False}, p

@@ -244,11 +244,13 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         init_error: Mutex::new(None),
         logs: Arc::clone(&spec.logs),
     });
-    // Stratus's Node bootstrap also gets a connection of its own to the Runtime API, as a
-    // descriptor it reads and writes with blocking calls: no `net` module to load (with the V8
-    // flags Lambda passes, Node compiles it without its code cache: ~8 ms of every cold start)
-    // and no event-loop turn per request. `AWS_LAMBDA_RUNTIME_API` is served all the same.
-    let (direct_ours, direct_theirs) = if spec.launch.family == Family::Node {
+    // Stratus's own bootstraps (Node and Python) also get a connection of their own to the
+    // Runtime API, as a descriptor they read and write with blocking calls. For Node that means
+    // no `net` module to load (with the V8 flags Lambda passes, Node compiles it without its
+    // code cache: ~8 ms of every cold start) and no event-loop turn per request; for both, no
+    // TCP stack on either side of each exchange. `AWS_LAMBDA_RUNTIME_API` is served all the
+    // same (custom runtimes use it, and the bootstraps fall back to it).
+    let (direct_ours, direct_theirs) = if matches!(spec.launch.family, Family::Node | Family::Python) {
         let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
         ours.set_nonblocking(true)?;
         (Some(tokio::net::UnixStream::from_std(ours)?), Some(theirs))

@@ -20,8 +20,10 @@ Things that are Stratus's own:
   stderr are flushed: Stratus reads the output pipe when the result arrives,
   so everything the invocation printed is in its log before its END line.
   Nothing Stratus-specific is written to stdout.
-* The Runtime API is spoken over one persistent keep-alive TCP connection
-  with hand-written HTTP/1.1. http.client is too slow for a hot loop. The
+* The Runtime API is spoken over one persistent keep-alive connection with
+  hand-written HTTP/1.1. http.client is too slow for a hot loop. Stratus
+  hands the process one end of a socket pair for it (``_STRATUS_RUNTIME_FD``);
+  without one, the client connects to AWS_LAMBDA_RUNTIME_API over TCP. The
   GET next that follows a result or error goes out in the same write as its
   POST (HTTP/1.1 pipelining), which saves a round trip per invocation.
 * When the Runtime API goes away (connection refused or reset and a single
@@ -675,9 +677,9 @@ _RECV = 65536
 
 
 class RuntimeAPIClient(object):
-    __slots__ = ("_hostport", "_host_header", "_addrs", "_sock", "_buf", "_next_request")
+    __slots__ = ("_hostport", "_host_header", "_addrs", "_sock", "_buf", "_next_request", "_direct")
 
-    def __init__(self, address):
+    def __init__(self, address, direct=None):
         host, port = address, 80
         if address.startswith("["):  # [IPv6]:port
             close = address.find("]")
@@ -694,6 +696,10 @@ class RuntimeAPIClient(object):
         self._buf = b""
         self._next_request = (b"GET " + _API_PREFIX + b"/invocation/next HTTP/1.1\r\nHost: "
                               + self._host_header + b"\r\n\r\n")
+        # The connection Stratus handed over, while it lasts (see _handed_socket).
+        self._direct = direct
+        if direct is not None:
+            self._sock = direct
 
     # -- connection ---------------------------------------------------------
 
@@ -738,6 +744,8 @@ class RuntimeAPIClient(object):
         sock = self._sock
         self._sock = None
         self._buf = b""
+        if sock is self._direct:
+            self._direct = None
         if sock is not None:
             try:
                 sock.close()
@@ -760,6 +768,8 @@ class RuntimeAPIClient(object):
             sock = self._sock
             if sock is None:
                 sock = self._connect()
+            elif sock is self._direct:
+                attempt = 1  # Stratus's own end: when it fails, Stratus is gone
             try:
                 if body and len(body) > _RECV:
                     sock.sendall(head)
@@ -788,6 +798,8 @@ class RuntimeAPIClient(object):
             sock = self._sock
             if sock is None:
                 sock = self._connect()
+            elif sock is self._direct:
+                attempt = 1
             try:
                 sock.sendall(b"".join((head, body, self._next_request)))
                 first = self._read_response(sock)
@@ -946,6 +958,33 @@ def _fill(sock, buf, n):
         parts.append(data)
         have += len(data)
     return b"".join(parts)
+
+
+def _handed_socket():
+    """The connection Stratus hands its own bootstrap, or None.
+
+    Stratus starts the process with one end of a socket pair open and its
+    number in ``_STRATUS_RUNTIME_FD`` (Stratus's variable, not Lambda's: it is
+    removed before the handler loads). The Runtime API is spoken on it exactly
+    as over TCP, with blocking calls, but without the TCP stack on either
+    side. An end of file or an error on it means Stratus is gone. Only an
+    answer with ``Connection: close`` (which Stratus does not send) moves the
+    client to AWS_LAMBDA_RUNTIME_API.
+    """
+    value = os.environ.pop("_STRATUS_RUNTIME_FD", None)
+    if value is None:
+        return None
+    try:
+        fd = int(value)
+        if fd < 0:
+            return None
+        # Programs the function starts must not hold Stratus's end open.
+        os.set_inheritable(fd, False)
+        sock = _socket.socket(fileno=fd)
+        sock.setblocking(True)
+        return sock
+    except (ValueError, OSError):
+        return None
 
 
 def _header_value(text):
@@ -1140,7 +1179,7 @@ def main():
                 stream.reconfigure(line_buffering=True)
             except Exception:
                 pass
-    client = RuntimeAPIClient(address)
+    client = RuntimeAPIClient(address, _handed_socket())
     try:
         _setup_sys_path()
         _install_logging()

@@ -193,8 +193,36 @@ class FakeRuntimeAPI(object):
 # ---------------------------------------------------------------------------
 
 
+def _relay(ours, address):
+    """Carry a handed socket-pair end to a TCP connection of its own to the
+    fake API, both ways, until either side closes (see FunctionProcess's
+    ``direct``)."""
+    host, _, port = address.rpartition(":")
+    upstream = socket.create_connection((host, int(port)), timeout=WAIT)
+    upstream.settimeout(None)
+
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    for src, dst in ((ours, upstream), (upstream, ours)):
+        threading.Thread(target=pump, args=(src, dst), daemon=True).start()
+    return upstream
+
+
 class FunctionProcess(object):
-    def __init__(self, task_root, handler, api, extra_env=None, script=BOOTSTRAP):
+    def __init__(self, task_root, handler, api, extra_env=None, script=BOOTSTRAP, direct=False):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("AWS_", "_X_AMZN", "PYTEST")) and k != "PYTHONPATH"}
         env.update({
@@ -215,9 +243,24 @@ class FunctionProcess(object):
         # arrives (Post.stdout), as Stratus reads its pipe when a result arrives.
         self._out_path = os.path.join(str(task_root.parent), "stdout-%s" % uuid.uuid4().hex)
         self._err_path = self._out_path.replace("stdout-", "stderr-")
-        with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
-            self.proc = subprocess.Popen([PYTHON, "-u", script], env=env, cwd=str(task_root),
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        # direct: the bootstrap gets one end of a socket pair, blocking, with
+        # its number in _STRATUS_RUNTIME_FD, as Stratus starts it; this
+        # process relays the other end to the fake API.
+        pass_fds = ()
+        theirs = None
+        if direct:
+            ours, theirs = socket.socketpair()
+            env["_STRATUS_RUNTIME_FD"] = str(theirs.fileno())
+            pass_fds = (theirs.fileno(),)
+            self.relayed = _relay(ours, api.address)
+        try:
+            with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
+                self.proc = subprocess.Popen([PYTHON, "-u", script], env=env, cwd=str(task_root),
+                                             stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                             pass_fds=pass_fds)
+        finally:
+            if theirs is not None:
+                theirs.close()
 
     def stdout_now(self):
         with open(self._out_path, "rb") as f:
@@ -257,7 +300,7 @@ def run(tmp_path):
     """run(files, handler="app.handler", env=None, **api_options) -> (FunctionProcess, FakeRuntimeAPI)."""
     started = []
 
-    def start(files, handler="app.handler", env=None, script=BOOTSTRAP, **api_options):
+    def start(files, handler="app.handler", env=None, script=BOOTSTRAP, direct=False, **api_options):
         task_root = tmp_path / "task"
         task_root.mkdir(exist_ok=True)
         for name, text in files.items():
@@ -265,7 +308,7 @@ def run(tmp_path):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text))
         api = FakeRuntimeAPI(**api_options)
-        fn = FunctionProcess(task_root, handler, api, env, script)
+        fn = FunctionProcess(task_root, handler, api, env, script, direct)
         api.fn = fn
         started.append((fn, api))
         return fn, api
@@ -896,6 +939,89 @@ def test_exits_quietly_when_server_goes_away(run):
     assert time.time() - started < 5
     assert out == b""
     assert err == b""
+
+
+# ---------------------------------------------------------------------------
+# The descriptor Stratus hands its bootstrap (_STRATUS_RUNTIME_FD)
+# ---------------------------------------------------------------------------
+
+
+def test_direct_invocations_go_over_the_handed_descriptor(run):
+    fn, api = run({"app.py": """
+        import os, re
+        FD = None
+        def handler(event, context):
+            socks = []
+            for name in os.listdir("/proc/self/fd"):
+                try:  # the listing's own descriptor is gone by now
+                    if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
+                        socks.append(int(name))
+                except OSError:
+                    pass
+            flags = {}
+            for fd in socks:
+                with open("/proc/self/fdinfo/%d" % fd) as f:
+                    flags[fd] = int(re.search(r"flags:\\s*(\\d+)", f.read()).group(1), 8)
+            return {
+                "event": event,
+                "fd_var": os.environ.get("_STRATUS_RUNTIME_FD"),
+                "sockets": len(socks),
+                # O_NONBLOCK (04000) is not set: reads block.
+                "blocking": all(not f & 0o4000 for f in flags.values()),
+                # O_CLOEXEC (02000000): programs the function runs do not get it.
+                "cloexec": all(f & 0o2000000 for f in flags.values()),
+            }
+    """}, direct=True)
+    api.invoke({"n": 1})
+    body = api.wait_post().json()
+    assert body == {"event": {"n": 1}, "fd_var": None, "sockets": 1, "blocking": True, "cloexec": True}
+    big = "x" * 300000
+    api.invoke({"big": big})
+    assert api.wait_post().json()["event"]["big"] == big
+    assert api.connection_count == 1, "only the relayed connection"
+
+
+def test_direct_errors_and_init_errors_go_over_the_descriptor(run):
+    fn, api = run({"app.py": """
+        def handler(event, context):
+            raise TypeError("bad")
+    """}, direct=True)
+    api.invoke()
+    post = api.wait_post()
+    assert post.path.endswith("/error")
+    assert post.json()["errorType"] == "TypeError"
+    assert api.connection_count == 1
+    fn, api = run({"other.py": "x = 1\n"}, handler="other.handler", direct=True)
+    post = api.wait_post()
+    assert post.path == API + "/init/error"
+    assert post.json()["errorType"] == "Runtime.HandlerNotFound"
+    assert fn.wait_exit() == 1
+    assert api.connection_count == 1
+
+
+def test_direct_exits_quietly_when_the_runtime_api_goes_away(run):
+    fn, api = run({"app.py": """
+        def handler(event, context):
+            return "ok"
+    """}, direct=True)
+    api.invoke()
+    api.wait_post()
+    time.sleep(0.1)  # back in GET next
+    rc, out, err = fn.finish()
+    assert rc == 0
+    assert (out, err) == (b"", b"")
+
+
+def test_direct_without_a_usable_descriptor_connects_over_tcp(run):
+    # A value that is no open descriptor: the bootstrap uses AWS_LAMBDA_RUNTIME_API.
+    fn, api = run({"app.py": """
+        import os
+        def handler(event, context):
+            return os.environ.get("_STRATUS_RUNTIME_FD")
+    """}, env={"_STRATUS_RUNTIME_FD": "987"})
+    api.invoke()
+    assert api.wait_post().json() is None
+    assert api.connection_count == 1
 
 
 def test_sys_exit_in_handler_exits_process(run):

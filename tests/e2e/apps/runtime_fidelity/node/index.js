@@ -79,3 +79,30 @@ exports.asyncPendingTimer = async () => {
   setTimeout(() => {}, 3000);
   return { ok: 'async' };
 };
+// The sockets this process holds, by kind (from /proc/net/*), and whether
+// Stratus's descriptor variable is visible to the function.
+exports.connections = async () => {
+  const fs = require('node:fs');
+  const inodes = (table, column) => {
+    try {
+      return new Set(fs.readFileSync(`/proc/net/${table}`, 'utf8').split('\n').slice(1)
+        .map((row) => row.trim().split(/\s+/)[column]).filter(Boolean));
+    } catch {
+      return new Set();
+    }
+  };
+  const unix = inodes('unix', 6);
+  const tcp = new Set([...inodes('tcp', 9), ...inodes('tcp6', 9)]);
+  const held = [];
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    let target;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${name}`);
+    } catch {
+      continue;
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) held.push(unix.has(m[1]) ? 'unix' : tcp.has(m[1]) ? 'tcp' : 'other');
+  }
+  return { sockets: held.sort(), fd_var: '_STRATUS_RUNTIME_FD' in process.env };
+};
