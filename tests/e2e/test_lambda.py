@@ -408,6 +408,23 @@ def test_memory_limit_is_enforced(lam, tmp_path):
     assert after["payload"]["held_mb"] == 16
 
 
+def test_max_memory_used_is_the_instances_peak(lam):
+    # Memory's handler holds event["mb"] MB until it returns, then frees it. "Max Memory Used"
+    # is the instance's peak: it shows the invocation that used the memory, and the instance's
+    # later invocations keep it, as the kernel's high-water mark does.
+    first = invoke(lam, "Memory", {"mb": 0}, LogType="Tail")
+    base = int(_report_of(first["log"], request_id(first))["used"])
+    assert base > 0
+    held = invoke(lam, "Memory", {"mb": 48}, LogType="Tail")
+    assert held["payload"]["pid"] == first["payload"]["pid"], "the same warm instance"
+    used = int(_report_of(held["log"], request_id(held))["used"])
+    assert used >= 48, (base, used)
+    time.sleep(0.05)
+    later = invoke(lam, "Memory", {"mb": 0}, LogType="Tail")
+    assert later["payload"]["pid"] == first["payload"]["pid"]
+    assert int(_report_of(later["log"], request_id(later))["used"]) >= used
+
+
 def test_response_over_6_mb_is_function_response_size_too_large(lam):
     r = invoke(lam, "Big", {"size": 6 * 1024 * 1024 + 1000}, LogType="Tail")
     rid = request_id(r)

@@ -521,6 +521,8 @@ impl FunctionState {
                 Phase::Picked(at) => {
                     picked_at = Some(at);
                     timer.as_mut().reset(tokio::time::Instant::from_std(at + timeout));
+                    // What init used, while the process is surely there to be read.
+                    instance.read_peak();
                 }
                 Phase::Ended(end) => {
                     return self
@@ -537,10 +539,12 @@ impl FunctionState {
             }
         }
         // Memory is checked every 10 ms while the handler runs (over MemorySize: killed).
-        let watch = instance
-            .memory()
-            .cloned()
-            .map(|memory| context.watchdog.watch(memory, instance.pid, self.config.memory_mb));
+        let watch = instance.memory().cloned().map(|memory| {
+            let peak = Arc::clone(&instance.peak_mb);
+            context
+                .watchdog
+                .watch(memory, instance.pid, self.config.memory_mb, peak)
+        });
         let watched = watch.as_ref().map(|w| Arc::clone(&w.watched));
         let out_of_memory = async {
             match &watched {
@@ -586,9 +590,6 @@ impl FunctionState {
             }
         };
         drop(watch);
-        if let Some(watched) = &watched {
-            instance.peak_mb = instance.peak_mb.max(watched.peak_mb());
-        }
         let exceeded = watched.as_ref().is_some_and(|w| w.is_exceeded());
         let Some(picked_at) = picked_at.or_else(|| picked.try_recv().ok()) else {
             // A warm instance that never took the invocation.
@@ -775,9 +776,12 @@ impl FunctionState {
                 )
             }
         };
-        // The peak before any kill: a dead process has no figures left to read.
-        let peak = instance.peak_resident_mb().unwrap_or(0);
-        instance.peak_mb = instance.peak_mb.max(peak);
+        // The exact peak is read here after a cold start, and before any kill (a dead process has
+        // no figures left to read). A warm instance's figure is kept current by the watchdog,
+        // off this path (see watchdog.rs).
+        if cold || !healthy {
+            instance.read_peak();
+        }
         if !healthy && instance.is_alive() {
             crate::process::kill_group(instance.pid);
         }
@@ -792,7 +796,7 @@ impl FunctionState {
                 self.logs.push(Some(id), text.to_string(), true);
             }
         }
-        let max_used = instance.peak_mb;
+        let max_used = instance.peak();
         let report = Report {
             request_id: Arc::clone(id),
             duration,

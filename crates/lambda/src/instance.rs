@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -166,8 +167,8 @@ pub struct Instance {
     pub initialized: bool,
     pub last_used: Instant,
     pub access_key_id: String,
-    /// The most memory seen in use, in MB.
-    pub peak_mb: u64,
+    /// The most memory the process has used, in MB, as last read (also by the watchdog).
+    pub peak_mb: Arc<AtomicU64>,
     /// The memory figures of the function process, once opened.
     memory: Option<Arc<process::Memory>>,
     server: JoinHandle<()>,
@@ -187,9 +188,18 @@ impl Instance {
         self.memory.as_ref()
     }
 
-    /// The most memory the process has used, in MB (rounded up).
-    pub fn peak_resident_mb(&mut self) -> Option<u64> {
-        self.memory()?.peak_resident_bytes().map(|b| b.div_ceil(1024 * 1024))
+    /// Reads the most memory the process has used now (the kernel's high-water mark) into
+    /// `peak_mb`.
+    pub fn read_peak(&mut self) {
+        if let Some(usage) = self.memory().and_then(|m| m.usage()) {
+            self.peak_mb
+                .fetch_max(usage.peak_bytes.div_ceil(1024 * 1024), Ordering::Relaxed);
+        }
+    }
+
+    /// The most memory the process has used, in MB (rounded up), as last read.
+    pub fn peak(&self) -> u64 {
+        self.peak_mb.load(Ordering::Relaxed)
     }
 
     /// SIGKILLs the process group (unless the process has exited: its group was killed then,
@@ -325,7 +335,7 @@ pub async fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Instance> {
         initialized: false,
         last_used: Instant::now(),
         access_key_id: spec.access_key_id,
-        peak_mb: 0,
+        peak_mb: Arc::new(AtomicU64::new(0)),
         memory: None,
         server,
     })

@@ -267,68 +267,73 @@ pub fn kill_group(pid: u32) {
     }
 }
 
-/// A process's memory figures, read from `/proc/PID/statm` and `/proc/PID/status` through files
-/// opened once: each reading is one `pread`, with no path lookup or open/close, which matters on
-/// the path of every invocation. The files stay tied to the process they were opened for (a
-/// reused pid does not redirect them); once it is gone, readings are `None`.
+/// A process's memory figures, read from `/proc/PID/status` through a file opened once: each
+/// reading is one `pread`, with no path lookup or open/close. The file stays tied to the process
+/// it was opened for (a reused pid does not redirect it); once it is gone, readings are `None`.
 pub struct Memory {
-    statm: std::fs::File,
     status: std::fs::File,
+}
+
+/// One reading of a process's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Resident now (`VmRSS`).
+    pub resident_bytes: u64,
+    /// The most it has been resident (`VmHWM`, the kernel's high-water mark), what "Max Memory
+    /// Used" reports.
+    pub peak_bytes: u64,
 }
 
 impl Memory {
     pub fn open(pid: u32) -> Option<Memory> {
         Some(Memory {
-            statm: std::fs::File::open(format!("/proc/{pid}/statm")).ok()?,
             status: std::fs::File::open(format!("/proc/{pid}/status")).ok()?,
         })
     }
 
-    /// Resident memory in bytes (`statm`'s second field).
-    pub fn resident_bytes(&self) -> Option<u64> {
-        let mut buffer = [0u8; 256];
-        let text = read_whole(&self.statm, &mut buffer)?;
-        let pages: u64 = text.split(|b| *b == b' ').nth(1).and_then(parse_u64)?;
-        Some(pages * page_size())
-    }
-
-    /// The peak resident memory in bytes (`VmHWM`), what "Max Memory Used" reports.
-    pub fn peak_resident_bytes(&self) -> Option<u64> {
+    pub fn usage(&self) -> Option<Usage> {
         let mut buffer = [0u8; 4096];
-        let text = read_whole(&self.status, &mut buffer)?;
-        let start = text.windows(6).position(|w| w == b"VmHWM:")? + 6;
-        let line = text[start..].split(|b| *b == b'\n').next()?;
-        let kilobytes = line
-            .split(|b| b.is_ascii_whitespace())
-            .find(|w| !w.is_empty())
-            .and_then(parse_u64)?;
-        Some(kilobytes * 1024)
+        parse_usage(read_whole(&self.status, &mut buffer)?)
     }
 }
 
-/// The whole of a small `/proc` file, read from its start.
+/// `VmRSS` and `VmHWM` (in kB) from a status file's text.
+fn parse_usage(text: &[u8]) -> Option<Usage> {
+    let kilobytes = |name: &[u8]| {
+        let start = text.windows(name.len()).position(|w| w == name)? + name.len();
+        let line = text[start..].split(|b| *b == b'\n').next()?;
+        line.split(|b| b.is_ascii_whitespace())
+            .find(|w| !w.is_empty())
+            .and_then(parse_u64)
+    };
+    let resident_bytes = kilobytes(b"\nVmRSS:")? * 1024;
+    let peak_bytes = kilobytes(b"\nVmHWM:")? * 1024;
+    Some(Usage {
+        resident_bytes,
+        peak_bytes: peak_bytes.max(resident_bytes),
+    })
+}
+
+/// The whole of a small `/proc` file, read from its start in one `pread`.
+///
+/// These files are generated whole at each read, and a read that is not at offset 0 generates
+/// the file again to find its place: asking for the rest after a short read (to see the end of
+/// file) doubled the cost of every reading. A short read is the whole file; the buffer is sized
+/// to hold it (and the memory lines come early, should a file ever be longer).
 fn read_whole<'a>(file: &std::fs::File, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
     use std::os::unix::fs::FileExt;
-    let mut length = 0;
-    while length < buffer.len() {
-        match file.read_at(&mut buffer[length..], length as u64) {
-            Ok(0) => break,
-            Ok(read) => length += read,
+    loop {
+        match file.read_at(buffer, 0) {
+            Ok(0) => return None,
+            Ok(read) => return Some(&buffer[..read]),
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
     }
-    (length > 0).then_some(&buffer[..length])
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.trim().parse().ok()
-}
-
-fn page_size() -> u64 {
-    // SAFETY: sysconf reads a constant; no memory is involved.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    u64::try_from(size).ok().filter(|s| *s > 0).unwrap_or(4096)
 }
 
 /// Whether `path` is a file this user may execute.
@@ -346,14 +351,37 @@ mod tests {
         let Some(memory) = Memory::open(std::process::id()) else {
             panic!("cannot open this process's /proc files");
         };
-        let resident = memory.resident_bytes().unwrap_or(0);
-        let peak = memory.peak_resident_bytes().unwrap_or(0);
-        assert!(resident > 0);
-        assert!(peak >= resident / 2);
-        // Read again from the same files: the figures are current, not cached.
+        let Some(before) = memory.usage() else {
+            panic!("no memory figures for this process");
+        };
+        assert!(before.resident_bytes > 0);
+        assert!(before.peak_bytes >= before.resident_bytes);
+        // Read again from the same file: the figures are current, not cached.
         let grown: Vec<u8> = std::hint::black_box(vec![1; 64 * 1024 * 1024]);
-        assert!(memory.peak_resident_bytes().unwrap_or(0) >= resident + 32 * 1024 * 1024);
+        let during = memory.usage().unwrap_or(before);
+        assert!(during.resident_bytes >= before.resident_bytes + 32 * 1024 * 1024);
         drop(grown);
+        // The high-water mark keeps what was freed.
+        let after = memory.usage().unwrap_or(before);
+        assert!(after.peak_bytes >= before.resident_bytes + 32 * 1024 * 1024);
         assert!(Memory::open(u32::MAX).is_none());
+    }
+
+    #[test]
+    fn parses_the_memory_lines_of_a_status_file() {
+        let text = b"Name:\tpython3\nVmPeak:\t  30000 kB\nVmHWM:\t   14000 kB\nVmRSS:\t   12000 kB\nVmData:\t 9 kB\n";
+        let usage = parse_usage(text);
+        assert_eq!(
+            usage,
+            Some(Usage {
+                resident_bytes: 12000 * 1024,
+                peak_bytes: 14000 * 1024
+            })
+        );
+        // A zombie's status has no memory lines.
+        assert_eq!(parse_usage(b"Name:\tx\nState:\tZ (zombie)\n"), None);
+        // The peak is never below what is resident (they are read at different moments).
+        let odd = parse_usage(b"x\nVmHWM:\t1 kB\nVmRSS:\t2 kB\n");
+        assert_eq!(odd.map(|u| u.peak_bytes), Some(2048));
     }
 }

@@ -1,6 +1,12 @@
 //! The memory watchdog: one task checks the memory of every busy instance every 10 ms, records
 //! the most each has used, and kills the ones over their MemorySize.
 //!
+//! It also keeps each instance's "Max Memory Used" current: at every check, and once more at the
+//! first tick after each invocation ends, it reads the kernel's high-water mark. That reading is
+//! not made on the invocation's own path: reading another process's `/proc` file there, as the
+//! process goes back to waiting, cost about 25 µs of every warm invocation's latency here. So a
+//! short invocation's own brief peak shows in the REPORTs from the next one on.
+//!
 //! One task for the whole service rather than a timer per invocation: a 10 ms timer armed at
 //! each invocation is the runtime's earliest timer, so arming it wakes the timer driver (on the
 //! other worker thread, as often as not) at every invocation. The task ticks only while
@@ -22,8 +28,16 @@ const IDLE_TICKS_MAX: u32 = 100;
 /// The instances being watched.
 #[derive(Default)]
 pub struct Watchdog {
-    busy: Mutex<Vec<Arc<Watched>>>,
+    lists: Mutex<Lists>,
     woken: Notify,
+}
+
+#[derive(Default)]
+struct Lists {
+    /// Running an invocation: checked at every tick.
+    busy: Vec<Arc<Watched>>,
+    /// Ended an invocation since the last tick: their peak is read once more.
+    settling: Vec<Arc<Watched>>,
 }
 
 /// One busy instance.
@@ -32,7 +46,8 @@ pub struct Watched {
     /// The process group killed when the instance uses too much.
     group: u32,
     limit_mb: u64,
-    peak_mb: AtomicU64,
+    /// The instance's own record of the most it has used, in MB.
+    peak_mb: Arc<AtomicU64>,
     exceeded: AtomicBool,
     told: Notify,
 }
@@ -50,17 +65,15 @@ impl Watched {
         self.exceeded.load(Ordering::SeqCst)
     }
 
-    /// The most memory seen in use by the checks, in MB.
-    pub fn peak_mb(&self) -> u64 {
-        self.peak_mb.load(Ordering::Relaxed)
-    }
-
-    fn check(&self) {
-        let Some(used) = self.memory.resident_bytes().map(|b| b.div_ceil(1024 * 1024)) else {
+    /// Records the peak; when `enforce`, kills the instance if it is over its limit now.
+    fn check(&self, enforce: bool) {
+        let Some(usage) = self.memory.usage() else {
             return;
         };
-        self.peak_mb.fetch_max(used, Ordering::Relaxed);
-        if used > self.limit_mb && !self.exceeded.swap(true, Ordering::SeqCst) {
+        self.peak_mb
+            .fetch_max(usage.peak_bytes.div_ceil(1024 * 1024), Ordering::Relaxed);
+        let used = usage.resident_bytes.div_ceil(1024 * 1024);
+        if enforce && used > self.limit_mb && !self.exceeded.swap(true, Ordering::SeqCst) {
             // Flagged before the kill: whoever sees the process exit sees why.
             self.told.notify_one();
             process::kill_group(self.group);
@@ -76,25 +89,27 @@ pub struct Watch<'a> {
 
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
-        if let Ok(mut busy) = self.watchdog.busy.lock() {
-            busy.retain(|w| !Arc::ptr_eq(w, &self.watched));
+        if let Ok(mut lists) = self.watchdog.lists.lock() {
+            lists.busy.retain(|w| !Arc::ptr_eq(w, &self.watched));
+            lists.settling.push(Arc::clone(&self.watched));
         }
     }
 }
 
 impl Watchdog {
-    /// Watches an instance until the returned guard is dropped.
-    pub fn watch(&self, memory: Arc<Memory>, group: u32, limit_mb: u64) -> Watch<'_> {
+    /// Watches an instance until the returned guard is dropped, recording the most it uses in
+    /// `peak_mb` (never lowered) until the first tick after that.
+    pub fn watch(&self, memory: Arc<Memory>, group: u32, limit_mb: u64, peak_mb: Arc<AtomicU64>) -> Watch<'_> {
         let watched = Arc::new(Watched {
             memory,
             group,
             limit_mb,
-            peak_mb: AtomicU64::new(0),
+            peak_mb,
             exceeded: AtomicBool::new(false),
             told: Notify::new(),
         });
-        if let Ok(mut busy) = self.busy.lock() {
-            busy.push(Arc::clone(&watched));
+        if let Ok(mut lists) = self.lists.lock() {
+            lists.busy.push(Arc::clone(&watched));
         }
         self.woken.notify_one();
         Watch {
@@ -114,17 +129,20 @@ impl Watchdog {
             let mut idle_ticks = 0;
             while idle_ticks < IDLE_TICKS_MAX {
                 ticker.tick().await;
-                let busy: Vec<Arc<Watched>> = match self.busy.lock() {
-                    Ok(busy) => busy.clone(),
+                let (busy, settling) = match self.lists.lock() {
+                    Ok(mut lists) => (lists.busy.clone(), std::mem::take(&mut lists.settling)),
                     Err(_) => return,
                 };
-                if busy.is_empty() {
+                if busy.is_empty() && settling.is_empty() {
                     idle_ticks += 1;
                     continue;
                 }
                 idle_ticks = 0;
-                for watched in busy {
-                    watched.check();
+                for watched in &busy {
+                    watched.check(true);
+                }
+                for watched in &settling {
+                    watched.check(false);
                 }
             }
         }
