@@ -403,9 +403,18 @@ static FUNCTION_NAME: std::sync::LazyLock<Option<regex_lite::Regex>> = std::sync
     .ok()
 });
 
+/// A bare name (no `:`, only the name's characters): the pattern's answer for it without
+/// running the pattern (regex_lite takes microseconds, and every invocation asks).
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
 /// Whether `name` is a function name, partial ARN or ARN the Lambda API accepts.
 pub fn function_name_is_valid(name: &str) -> bool {
-    FUNCTION_NAME.as_ref().is_some_and(|r| r.is_match(name))
+    is_plain_name(name) || FUNCTION_NAME.as_ref().is_some_and(|r| r.is_match(name))
 }
 
 /// `arn:aws:lambda:R:A:function:NAME[:Q]`, `A:function:NAME[:Q]`, `NAME[:Q]` and the other
@@ -419,6 +428,9 @@ pub fn parse_function_name(name: &str) -> FunctionRef<'_> {
         name,
         qualifier: None,
     };
+    if is_plain_name(name) {
+        return whole;
+    }
     let Some(captures) = FUNCTION_NAME.as_ref().and_then(|r| r.captures(name)) else {
         return whole;
     };
@@ -588,6 +600,28 @@ mod tests {
         }
         for name in ["bad name!", "Echo,2", "books:a:b", ""] {
             assert!(!function_name_is_valid(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_plain_name_is_read_as_the_pattern_reads_it() {
+        for name in [
+            "books",
+            "Books.v2",
+            "a-b_c",
+            "123456789012",
+            "us-east-1",
+            "arn",
+            "function",
+            "x",
+        ] {
+            assert!(is_plain_name(name), "{name}");
+            let pattern = FUNCTION_NAME.as_ref().and_then(|r| r.captures(name));
+            let whole = pattern.and_then(|c| c.name("name")).map(|m| m.as_str());
+            assert_eq!(whole, Some(name), "the pattern takes {name} whole as the name");
+        }
+        for name in ["", "a:b", "a b", "ä", "a/b"] {
+            assert!(!is_plain_name(name), "{name}");
         }
     }
 }
