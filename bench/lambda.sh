@@ -246,13 +246,14 @@ rapid_case() { # LABEL CODE_DIR PROGRAM BOOTSTRAP EXTRA_ENV... [-- RAPID_OPTIONS
     log "rapid $label failed (see $LOGS/rapid.log)"
   fi
 }
+# Both bootstraps as Stratus runs them: their connection handed over (--direct).
 rapid_case python "$WORK/app/py" "$PYTHON" "$ROOT/crates/lambda/runtimes/python/bootstrap.py" \
-  AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache"
+  AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache" -- --direct
 # The same bootstrap compiled ahead (what Stratus runs since d0db44f): init without the compile.
 "$PYTHON" -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
   "$ROOT/crates/lambda/runtimes/python/bootstrap.py" "$WORK/bootstrap.pyc"
 RAPID_INVOCATIONS=1000 rapid_case python_pyc "$WORK/app/py" "$PYTHON" "$WORK/bootstrap.pyc" \
-  AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache"
+  AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache" -- --direct
 # As Stratus runs Node: its connection handed over (--direct), the heap flags Lambda derives from
 # the memory size (256 MB here; --expose-gc is not allowed in NODE_OPTIONS, and adds no cost of
 # its own once another V8 flag is set).
@@ -325,7 +326,7 @@ then
   log "gateway event: ${#ev} bytes"
   emit "{\"kind\":\"gateway_event\",\"bytes\":${#ev}}"
   RAPID_HANDLER=app.hello rapid_case python_gw "$WORK/app/py" "$PYTHON" "$ROOT/crates/lambda/runtimes/python/bootstrap.py" \
-    AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache" -- --event "$ev" --spawns 1
+    AWS_EXECUTION_ENV=AWS_Lambda_python3.11 PYTHONUNBUFFERED=1 PYTHONPYCACHEPREFIX="$WORK/pycache" -- --event "$ev" --spawns 1 --direct
   RAPID_HANDLER=app.hello rapid_case node_gw "$WORK/app/node" "$NODE" "$ROOT/crates/lambda/runtimes/node/bootstrap.cjs" \
     AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x NODE_OPTIONS="$NODE_LAMBDA_OPTIONS" -- --event "$ev" --spawns 1 --direct
 else
