@@ -425,6 +425,21 @@ def test_max_memory_used_is_the_instances_peak(lam):
     assert int(_report_of(later["log"], request_id(later))["used"]) >= used
 
 
+def test_a_brief_peak_shows_in_the_next_report(lam):
+    # A peak reached and freed faster than the watchdog's 10 ms checks is read once the
+    # invocation has ended (off its path): the REPORTs of invocations ending after that show it.
+    # A function of its own, so that no earlier test has raised its instance's peak.
+    first = invoke(lam, "MemoryBurst", {"mb": 0}, LogType="Tail")
+    base = int(_report_of(first["log"], request_id(first))["used"])
+    burst = invoke(lam, "MemoryBurst", {"burst": 24})
+    assert burst["payload"]["pid"] == first["payload"]["pid"], "the same warm instance"
+    time.sleep(0.05)
+    after = invoke(lam, "MemoryBurst", {"mb": 0}, LogType="Tail")
+    assert after["payload"]["pid"] == first["payload"]["pid"]
+    used = int(_report_of(after["log"], request_id(after))["used"])
+    assert used >= base + 20, (base, used)
+
+
 def test_response_over_6_mb_is_function_response_size_too_large(lam):
     r = invoke(lam, "Big", {"size": 6 * 1024 * 1024 + 1000}, LogType="Tail")
     rid = request_id(r)

@@ -228,8 +228,8 @@ fn change_flags(
     Ok(())
 }
 
-/// Held while a function process is started (with, for Node, a descriptor made inheritable for
-/// it and closed again before the lock goes), and while the reaper's helper is, so that neither
+/// Held while a function process is started (with, for Node and Python, a descriptor made
+/// inheritable for it and closed again before the lock goes), and while the reaper's helper is, so that neither
 /// inherits another function's descriptor. The short-lived helpers Stratus runs (interpreter
 /// probes, pip and npm installs) do not take it: one started in that window holds a copy until
 /// it exits, and never reads it.

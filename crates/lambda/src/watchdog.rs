@@ -5,7 +5,8 @@
 //! first tick after each invocation ends, it reads the kernel's high-water mark. That reading is
 //! not made on the invocation's own path: reading another process's `/proc` file there, as the
 //! process goes back to waiting, cost about 25 µs of every warm invocation's latency here. So a
-//! short invocation's own brief peak shows in the REPORTs from the next one on.
+//! short invocation's own brief peak shows in the REPORTs of invocations that end after the next
+//! tick.
 //!
 //! One task for the whole service rather than a timer per invocation: a 10 ms timer armed at
 //! each invocation is the runtime's earliest timer, so arming it wakes the timer driver (on the

@@ -816,7 +816,10 @@ class RuntimeAPIClient(object):
         try:
             return first, self._next_answer(self._read_response(sock))
         except (_Lost, OSError):
+            handed = sock is self._direct
             self._close()
+            if handed:
+                raise _Gone()  # Stratus's own end failed: it is gone
             return first, None
 
     def _read_response(self, sock):

@@ -999,7 +999,9 @@ def test_direct_errors_and_init_errors_go_over_the_descriptor(run):
     assert api.connection_count == 1
 
 
-def test_direct_exits_quietly_when_the_runtime_api_goes_away(run):
+def test_direct_exits_quietly_when_the_handed_socket_closes(run):
+    # Only the handed socket goes (the API still listens): Stratus is taken to be gone, and no
+    # TCP connection is tried.
     fn, api = run({"app.py": """
         def handler(event, context):
             return "ok"
@@ -1007,9 +1009,25 @@ def test_direct_exits_quietly_when_the_runtime_api_goes_away(run):
     api.invoke()
     api.wait_post()
     time.sleep(0.1)  # back in GET next
-    rc, out, err = fn.finish()
-    assert rc == 0
-    assert (out, err) == (b"", b"")
+    fn.relayed.shutdown(socket.SHUT_RDWR)
+    assert fn.wait_exit() == 0
+    assert (fn.stdout_now(), fn.stderr_now()) == (b"", b"")
+    assert api.connection_count == 1
+
+
+def test_direct_socket_closing_before_the_next_event_does_not_move_to_tcp(run):
+    # The answer to the POST arrives, then the handed socket closes before the answer to the
+    # GET next that went out with it: Stratus is gone; the bootstrap must not dial
+    # AWS_LAMBDA_RUNTIME_API (another instance may be listening there by then).
+    fn, api = run({"app.py": """
+        def handler(event, context):
+            return "ok"
+    """}, direct=True, close_after_post=True)
+    api.invoke()
+    assert api.wait_post().json() == "ok"
+    assert fn.wait_exit() == 0
+    assert fn.stderr_now() == b""
+    assert api.connection_count == 1
 
 
 def test_direct_without_a_usable_descriptor_connects_over_tcp(run):

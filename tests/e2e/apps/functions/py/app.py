@@ -113,6 +113,11 @@ def hog(event, context):
     """Touches event["mb"] MB in 8 MB chunks, slowly enough for a watchdog to see it."""
     if event.get("pid_file"):
         _write_atomic(event["pid_file"], str(os.getpid()))
+    if event.get("burst"):
+        # All at once and freed before returning: a peak shorter than the watchdog's 10 ms.
+        data = b"m" * (int(event["burst"]) * 1024 * 1024)
+        del data
+        return {"pid": os.getpid(), "held_mb": 0}
     chunks = []
     for _ in range(int(event.get("mb", 0)) // 8):
         chunks.append(b"m" * (8 * 1024 * 1024))
