@@ -376,3 +376,28 @@ def test_managed_runtime_speaks_the_runtime_api_over_the_handed_socket(lam, func
     for _ in range(2):  # the same on a warm instance
         p = invoke(lam, function, {})["payload"]
         assert p == {"sockets": ["unix"], "fd_var": False}, p
+
+
+@pytest.mark.parametrize("function,level,shown,hidden", [
+    ("PyJsonLogs", "WARN", "warn line", "info line"),
+    ("NodeJsonLogs", "INFO", "info line", "debug line"),
+])
+def test_logging_config_json_reaches_the_runtime(lam, function, level, shown, hidden):
+    # LoggingConfig LogFormat JSON: the runtime gets AWS_LAMBDA_LOG_FORMAT and the application
+    # level (INFO unless set) as AWS_LAMBDA_LOG_LEVEL, and its logger writes JSON records at
+    # that level and above; GetFunction reports both levels.
+    r = invoke(lam, function, {}, LogType="Tail")
+    assert r["payload"] == {"format": "JSON", "level": level}, r["payload"]
+    records = [json.loads(line) for line in r["log"].splitlines() if line.startswith("{")]
+    messages = [record.get("message") for record in records]
+    assert shown in messages, r["log"]
+    assert hidden not in r["log"], r["log"]
+    assert all(record.get("requestId") == request_id(r) for record in records if record.get("message") == shown)
+    config = lam.get_function_configuration(FunctionName=function)["LoggingConfig"]
+    assert config == {"LogFormat": "JSON", "ApplicationLogLevel": level, "SystemLogLevel": "INFO",
+                      "LogGroup": f"/aws/lambda/{function}"}, config
+
+
+def test_logging_config_text_is_the_default(lam):
+    config = lam.get_function_configuration(FunctionName="PyConnections")["LoggingConfig"]
+    assert config == {"LogFormat": "Text", "LogGroup": "/aws/lambda/PyConnections"}, config

@@ -396,7 +396,7 @@ fn configuration(info: &FunctionInfo) -> Value {
         "Architectures": config.architectures,
         "EphemeralStorage": {"Size": config.ephemeral_storage_mb},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", config.name)},
+        "LoggingConfig": logging_config(config),
     });
     if let Some(object) = value.as_object_mut() {
         if !config.environment.is_empty() {
@@ -496,6 +496,20 @@ fn fnv(bytes: &[u8]) -> u32 {
         hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
+}
+
+/// GetFunction's `LoggingConfig`: the levels appear with the JSON format only.
+fn logging_config(config: &stratus_lambda::FunctionConfig) -> serde_json::Value {
+    let mut logging = json!({"LogFormat": config.log_format, "LogGroup": format!("/aws/lambda/{}", config.name)});
+    if let Some(object) = logging.as_object_mut() {
+        if let Some(level) = &config.application_log_level {
+            object.insert("ApplicationLogLevel".to_string(), json!(level));
+        }
+        if let Some(level) = &config.system_log_level {
+            object.insert("SystemLogLevel".to_string(), json!(level));
+        }
+    }
+    logging
 }
 
 #[cfg(test)]

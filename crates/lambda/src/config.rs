@@ -44,6 +44,12 @@ pub struct FunctionConfig {
     pub tracing_mode: String,
     pub ephemeral_storage_mb: u64,
     pub tags: BTreeMap<String, String>,
+    /// `LoggingConfig`: `Text` or `JSON`; with JSON, the application and system log levels.
+    /// The application level and the format reach the runtime (`AWS_LAMBDA_LOG_FORMAT`,
+    /// `AWS_LAMBDA_LOG_LEVEL`), whose logger follows them, as on Lambda.
+    pub log_format: String,
+    pub application_log_level: Option<String>,
+    pub system_log_level: Option<String>,
 }
 
 /// Temporary credentials handed to one instance.

@@ -927,6 +927,12 @@ fn base_environment(config: &FunctionConfig, options: &LambdaOptions, logs: &Log
     if !config.environment.contains_key("AWS_ENDPOINT_URL") {
         set(&mut environment, "AWS_ENDPOINT_URL", options.aws_endpoint_url.clone());
     }
+    if config.log_format == "JSON" {
+        set(&mut environment, "AWS_LAMBDA_LOG_FORMAT", "JSON".to_string());
+        if let Some(level) = &config.application_log_level {
+            set(&mut environment, "AWS_LAMBDA_LOG_LEVEL", level.clone());
+        }
+    }
     set(&mut environment, "TZ", ":UTC".to_string());
     if !config.environment.contains_key("LANG") {
         set(&mut environment, "LANG", "en_US.UTF-8".to_string());

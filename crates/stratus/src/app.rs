@@ -153,6 +153,9 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
             tracing_mode: function.tracing_mode.clone(),
             ephemeral_storage_mb: function.ephemeral_storage_mb,
             tags: function.tags.clone(),
+            log_format: function.logging.format.clone(),
+            application_log_level: function.logging.application_level.clone(),
+            system_log_level: function.logging.system_level.clone(),
         });
     }
     (configs, warnings)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{self, Evaluator, Pseudo, ResourceValues, plain};
 use crate::model::{
-    Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Layer, Route, Table, Unsupported,
+    Api, ApiKind, App, Code, EventSource, Function, Index, KeyElement, Layer, Logging, Route, Table, Unsupported,
 };
 use crate::node::{Location, Node, Value};
 use crate::{config, parameters, policies, yaml};
@@ -391,6 +391,81 @@ fn integer(node: Option<&Node>, field: &str, diagnostics: &mut Vec<Diagnostic>) 
             );
             None
         }
+    }
+}
+
+/// `LoggingConfig`: the format and levels Lambda reports and the runtime's logger follows.
+/// Lambda's own START/END/REPORT lines in JSON and custom log groups are not reproduced
+/// locally: a warning says so where they are asked for.
+fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut Vec<Diagnostic>) -> Logging {
+    let format = match config.get("LogFormat").map(plain).as_deref() {
+        None | Some("Text") => "Text",
+        Some("JSON") => "JSON",
+        Some(other) => {
+            if let Some(node) = config.get("LogFormat") {
+                diagnostics.push(Diagnostic::error(
+                    &node.location,
+                    format!("function '{logical_id}': LoggingConfig LogFormat must be Text or JSON, not '{other}'"),
+                ));
+            }
+            "Text"
+        }
+    };
+    let level = |key: &str, allowed: &[&str], diagnostics: &mut Vec<Diagnostic>| {
+        let node = config.get(key)?;
+        let value = plain(node);
+        if !allowed.contains(&value.as_str()) {
+            diagnostics.push(Diagnostic::error(
+                &node.location,
+                format!(
+                    "function '{logical_id}': LoggingConfig {key} must be one of {}, not '{value}'",
+                    allowed.join(", ")
+                ),
+            ));
+            return None;
+        }
+        if format != "JSON" {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &node.location,
+                    format!("function '{logical_id}': LoggingConfig {key} applies only with LogFormat JSON; ignored"),
+                )
+                .with_hint("Lambda refuses log levels for a function that logs as Text"),
+            );
+            return None;
+        }
+        Some(value)
+    };
+    let application_level = level(
+        "ApplicationLogLevel",
+        &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"],
+        diagnostics,
+    );
+    let system_level = level("SystemLogLevel", &["DEBUG", "INFO", "WARN"], diagnostics);
+    let mut unapplied = Vec::new();
+    if format == "JSON" {
+        unapplied.push("Lambda's START/END/REPORT lines stay plain text (SystemLogLevel is not applied)");
+    }
+    if config.get("LogGroup").is_some() {
+        unapplied.push("logs stay under /aws/lambda/NAME (LogGroup is not applied)");
+    }
+    if !unapplied.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                &config.location,
+                format!(
+                    "function '{logical_id}': LoggingConfig is applied in part locally: {}",
+                    unapplied.join("; ").replace("NAME", name)
+                ),
+            )
+            .with_hint("the function's own logs follow LogFormat and ApplicationLogLevel, as on Lambda"),
+        );
+    }
+    let json = format == "JSON";
+    Logging {
+        format: format.to_string(),
+        application_level: json.then(|| application_level.unwrap_or_else(|| "INFO".to_string())),
+        system_level: json.then(|| system_level.unwrap_or_else(|| "INFO".to_string())),
     }
 }
 
@@ -1709,25 +1784,10 @@ fn function(
     if serverless {
         tags.insert("lambda:createdBy".to_string(), "SAM".to_string());
     }
-    // Lambda's JSON log format and custom log groups are not reproduced locally: say so where
-    // they are asked for, rather than let logs look unlike what the template describes.
-    if let Some(logging) = properties.get("LoggingConfig") {
-        let json = logging
-            .get("LogFormat")
-            .is_some_and(|f| plain(f).eq_ignore_ascii_case("JSON"));
-        let group = logging.get("LogGroup").is_some();
-        if json || group {
-            diagnostics.push(
-                Diagnostic::warning(
-                    &logging.location,
-                    format!(
-                        "function '{logical_id}': LoggingConfig is not applied locally: logs are plain text under /aws/lambda/{name}"
-                    ),
-                )
-                .with_hint("LogFormat, log levels and LogGroup take effect when deployed"),
-            );
-        }
-    }
+    let logging = properties
+        .get("LoggingConfig")
+        .map(|config| logging_config(config, logical_id, &name, diagnostics))
+        .unwrap_or_default();
     app.functions.insert(
         logical_id.to_string(),
         Function {
@@ -1747,6 +1807,7 @@ fn function(
             reserved_concurrency,
             description,
             tracing_mode,
+            logging,
             ephemeral_storage_mb,
             tags,
             events,

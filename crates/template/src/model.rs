@@ -63,8 +63,32 @@ pub struct Function {
     pub ephemeral_storage_mb: u64,
     /// `Tags`, with the `lambda:createdBy: SAM` tag SAM adds to its functions.
     pub tags: BTreeMap<String, String>,
+    /// `LoggingConfig`'s format and levels.
+    pub logging: Logging,
     pub events: Vec<EventSource>,
     pub location: Location,
+}
+
+/// A function's `LoggingConfig`, as Lambda reports it: `Text` without levels, or `JSON` with
+/// both levels (`INFO` unless set).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logging {
+    /// `Text` or `JSON`.
+    pub format: String,
+    /// `ApplicationLogLevel` (JSON only): what the runtime's logger lets through.
+    pub application_level: Option<String>,
+    /// `SystemLogLevel` (JSON only).
+    pub system_level: Option<String>,
+}
+
+impl Default for Logging {
+    fn default() -> Logging {
+        Logging {
+            format: "Text".to_string(),
+            application_level: None,
+            system_level: None,
+        }
+    }
 }
 
 /// A function's event source, recorded for the issues that act on them.

@@ -41,6 +41,16 @@ pub fn render(app: &App) -> String {
         if let Some(reserved) = function.reserved_concurrency {
             let _ = writeln!(out, "  reserved concurrency: {reserved}");
         }
+        if function.logging.format != "Text" {
+            let logging = &function.logging;
+            let _ = writeln!(
+                out,
+                "  logs: {}, application level {}, system level {}",
+                logging.format,
+                logging.application_level.as_deref().unwrap_or("-"),
+                logging.system_level.as_deref().unwrap_or("-")
+            );
+        }
         for (name, value) in &function.environment {
             let _ = writeln!(out, "  env {name}={value}");
         }

@@ -106,3 +106,8 @@ exports.connections = async () => {
   }
   return { sockets: held.sort(), fd_var: '_STRATUS_RUNTIME_FD' in process.env };
 };
+exports.jsonLogs = async () => {
+  console.debug('debug line');
+  console.info('info line');
+  return { format: process.env.AWS_LAMBDA_LOG_FORMAT ?? null, level: process.env.AWS_LAMBDA_LOG_LEVEL ?? null };
+};

@@ -104,3 +104,10 @@ def connections(event, context):
             inode = target[8:-1]
             held.append(next((k for k, v in kinds.items() if inode in v), "other"))
     return {"sockets": sorted(held), "fd_var": "_STRATUS_RUNTIME_FD" in os.environ}
+
+
+def json_logs(event, context):
+    import os
+    logging.getLogger().info("info line")
+    logging.getLogger().warning("warn line")
+    return {"format": os.environ.get("AWS_LAMBDA_LOG_FORMAT"), "level": os.environ.get("AWS_LAMBDA_LOG_LEVEL")}
