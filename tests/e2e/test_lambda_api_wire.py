@@ -303,14 +303,21 @@ def test_an_arn_of_another_region_is_not_reachable(lam):
             "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')")
 
 
-def test_an_arn_of_another_account_does_not_invoke_the_local_function(lam):
-    # A function in account 111111111111 is not this account's Echo: AWS refuses the call
-    # (AccessDeniedException without a resource-based policy; cross-account invoke needs one,
-    # docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html). UNSURE of
-    # the exact code (403 AccessDenied vs 404), so only "refused" is asserted.
+def test_an_arn_of_another_account_is_access_denied(lam):
+    # A function in account 111111111111 is not this account's Echo, and invoking another
+    # account's function needs a resource-based policy there
+    # (docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html), which
+    # nothing grants locally: AccessDeniedException, worded as IAM words a missing
+    # resource-based policy, for the administrator too.
     other = "arn:aws:lambda:us-east-1:111111111111:function:Echo"
     err = _error(lam.invoke, FunctionName=other, Payload=b"{}")
-    assert err.response["ResponseMetadata"]["HTTPStatusCode"] in (403, 404)
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err.response["Error"]["Code"] == "AccessDeniedException"
+    assert err.response["Error"]["Message"] == (
+        "User: arn:aws:iam::000000000000:root is not authorized to perform: lambda:InvokeFunction"
+        f" on resource: {other} because no resource-based policy allows the lambda:InvokeFunction action")
+    err = _error(lam.get_function, FunctionName=other)
+    assert err.response["Error"]["Code"] == "AccessDeniedException"
 
 
 @pytest.mark.parametrize("name", ["bad name!", "Echo,2"])

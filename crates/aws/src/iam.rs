@@ -163,6 +163,24 @@ impl Iam {
         let Some(caller) = caller else {
             return Ok(());
         };
+        // Another account's resource is allowed only by that account's resource-based policy,
+        // and none exists locally: refused whoever asks, as AWS refuses it.
+        for need in needs {
+            if arn_account(&need.resource).is_some_and(|account| account != caller.principal.account()) {
+                let message = format!(
+                    "User: {} is not authorized to perform: {} on resource: {} because no resource-based policy allows the {} action",
+                    caller.principal.arn(),
+                    need.action,
+                    need.resource,
+                    need.action
+                );
+                match self.mode {
+                    Mode::Enforce => return Err(Denied { message }),
+                    Mode::Audit => (self.audit)(&format!("IAM audit: would refuse AccessDeniedException: {message}")),
+                    Mode::Off => {}
+                }
+            }
+        }
         let Principal::Role { function, policies, .. } = caller.principal.as_ref() else {
             return Ok(());
         };
@@ -226,6 +244,13 @@ impl Iam {
     }
 }
 
+/// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`), if it names one.
+fn arn_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.strip_prefix("arn:")?.split(':');
+    let account = parts.nth(3)?;
+    (!account.is_empty()).then_some(account)
+}
+
 fn now_seconds() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -255,5 +280,25 @@ mod tests {
     #[test]
     fn current_time_is_extended_iso8601() {
         assert_eq!(iso8601(1_796_284_800), "2026-12-03T08:00:00Z");
+    }
+
+    #[test]
+    fn an_arn_names_its_account() {
+        let cases = [
+            (
+                "arn:aws:lambda:us-east-1:111111111111:function:Echo",
+                Some("111111111111"),
+            ),
+            (
+                "arn:aws:dynamodb:us-east-1:000000000000:table/books",
+                Some("000000000000"),
+            ),
+            ("arn:aws:s3:::bucket", None),
+            ("*", None),
+            ("arn:aws:iam", None),
+        ];
+        for (arn, account) in cases {
+            assert_eq!(arn_account(arn), account, "{arn}");
+        }
     }
 }
