@@ -301,7 +301,7 @@ where
 /// Runs an installer to completion; on failure, the last lines of what it printed.
 async fn run_installer(mut command: tokio::process::Command) -> Result<(), String> {
     command.stdin(std::process::Stdio::null()).kill_on_drop(true);
-    match command.output().await {
+    match crate::process::helper_output(&mut command).await {
         Ok(output) if output.status.success() => Ok(()),
         Ok(output) => {
             let mut text = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -439,7 +439,9 @@ async fn python_finds(program: &Path, name: &str, search: &[PathBuf]) -> bool {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    command.status().await.is_ok_and(|s| s.success())
+    crate::process::helper_status(&mut command)
+        .await
+        .is_ok_and(|s| s.success())
 }
 
 #[cfg(test)]

@@ -229,11 +229,30 @@ fn change_flags(
 }
 
 /// Held while a function process is started (with, for Node and Python, a descriptor made
-/// inheritable for it and closed again before the lock goes), and while the reaper's helper is, so that neither
-/// inherits another function's descriptor. The short-lived helpers Stratus runs (interpreter
-/// probes, pip and npm installs) do not take it: one started in that window holds a copy until
-/// it exits, and never reads it.
+/// inheritable for it and closed again before the lock goes), and while the reaper's helper or
+/// a short-lived helper (interpreter probes, pip and npm installs: [`helper_output`],
+/// [`helper_status`]) is, so that none inherits a function's descriptor.
 pub static INHERITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Starts a helper program under [`INHERITING`] (only the start: the lock is not held while it
+/// runs).
+fn spawn_helper(command: &mut tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+    let _inheriting = INHERITING.lock();
+    command.spawn()
+}
+
+/// `Command::output`, started under [`INHERITING`]: stdout and stderr are captured.
+pub async fn helper_output(command: &mut tokio::process::Command) -> std::io::Result<std::process::Output> {
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    spawn_helper(command)?.wait_with_output().await
+}
+
+/// `Command::status`, started under [`INHERITING`].
+pub async fn helper_status(command: &mut tokio::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    spawn_helper(command)?.wait().await
+}
 
 /// Waits until `fd` can be read without blocking, or has ended (`poll(2)`).
 pub fn wait_readable(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {

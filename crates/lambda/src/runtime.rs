@@ -112,7 +112,7 @@ async fn probe(program: &Path, family: Family, host_path: &str) -> Option<Interp
     if let Some(home) = std::env::var_os("HOME") {
         command.env("HOME", home);
     }
-    match command.output().await {
+    match crate::process::helper_output(&mut command).await {
         Ok(output) if output.status.success() => {
             let text = String::from_utf8_lossy(&output.stdout);
             let mut lines = text.lines();
@@ -180,7 +180,8 @@ async fn compiled_bootstrap(program: &Path, runtime_dir: &Path, version: &str) -
     }
     let partial = runtime_dir.join(format!("bootstrap.{}.{}.partial.pyc", version, std::process::id()));
     let script = "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)";
-    let status = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(["-c", script])
         .arg(&source)
         .arg(&partial)
@@ -188,9 +189,8 @@ async fn compiled_bootstrap(program: &Path, runtime_dir: &Path, version: &str) -
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .status()
-        .await;
+        .kill_on_drop(true);
+    let status = crate::process::helper_status(&mut command).await;
     if status.is_ok_and(|s| s.success()) && std::fs::rename(&partial, &compiled).is_ok() {
         return compiled;
     }
