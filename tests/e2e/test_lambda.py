@@ -844,6 +844,16 @@ def test_node_sdk_v3_inside_a_function_reaches_stratus_dynamodb(server):
     assert item["Item"]["written_by"] == {"S": "NodeDynamo"}
 
 
+def test_the_cached_node_sdk_is_on_the_path_only_of_functions_that_use_it(server):
+    # Once a function had the SDK installed into Stratus's cache, a function whose code names
+    # no @aws-sdk/ package does not get that folder on NODE_PATH: for an ES-module handler on
+    # Node before 22.15 it would mean a loader thread at every cold start.
+    client = lambda_client(server.endpoint, read_timeout=SDK_INSTALL_TIMEOUT_S)
+    assert "FunctionError" not in invoke(client, "NodeDynamo", {"pk": "sdk-path", "value": 1})
+    env = invoke(client, "NodeNoSdk", {})["payload"]["env"]
+    assert "/sdk/node/" not in (env["NODE_PATH"] or ""), env["NODE_PATH"]
+
+
 def test_hot_reload_runs_the_new_code(lam, app_dir):
     first = invoke(lam, "Reload", {})["payload"]
     assert first["version"] == "v1"

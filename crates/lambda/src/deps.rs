@@ -199,6 +199,7 @@ async fn prepare_node(context: &Context<'_>, paths: &mut Paths) -> Result<(), St
     }
     if context.install {
         let wanted = sdk_packages(&function.code_dir);
+        let code_imports_sdk = !wanted.is_empty();
         let _installing = if wanted.is_empty() {
             None
         } else {
@@ -215,11 +216,53 @@ async fn prepare_node(context: &Context<'_>, paths: &mut Paths) -> Result<(), St
         if !missing.is_empty() {
             install_node_sdk(context, &sdk, &missing).await?;
         }
-        if sdk.join("node_modules").is_dir() {
+        // Only for a function that may import it: on Node before 22.15 a folder on NODE_PATH
+        // outside the code's own node_modules chain makes an ES-module handler's bootstrap start
+        // a loader thread (40-90 ms of every cold start), which functions that never touch the
+        // SDK should not pay because another function once had it installed.
+        let uses_sdk = code_imports_sdk
+            || !function.layer_dirs.is_empty()
+            || std::iter::once(&own_modules)
+                .chain(paths.modules.iter())
+                .any(|dir| packages_declare_sdk(dir));
+        if uses_sdk && sdk.join("node_modules").is_dir() {
             paths.modules.push(sdk.join("node_modules"));
         }
     }
     Ok(())
+}
+
+/// Packages that a `node_modules` folder holds at most, for [`packages_declare_sdk`].
+const SCANNED_PACKAGES_MAX: usize = 5000;
+
+/// Whether a package in `modules` (a `node_modules` folder) names an `@aws-sdk/` package in its
+/// `package.json`: a dependency, or a peer dependency on the runtime's own SDK.
+fn packages_declare_sdk(modules: &Path) -> bool {
+    let mut manifests = Vec::new();
+    let Ok(entries) = std::fs::read_dir(modules) else {
+        return false;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('@') {
+            // A scope: its packages are one level down (`@aws-sdk` itself is the SDK's).
+            if entry.file_name() == "@aws-sdk" {
+                return true;
+            }
+            if let Ok(scoped) = std::fs::read_dir(&path) {
+                manifests.extend(scoped.flatten().map(|e| e.path().join("package.json")));
+            }
+        } else {
+            manifests.push(path.join("package.json"));
+        }
+        if manifests.len() >= SCANNED_PACKAGES_MAX {
+            break;
+        }
+    }
+    manifests
+        .iter()
+        .take(SCANNED_PACKAGES_MAX)
+        .any(|manifest| std::fs::read_to_string(manifest).is_ok_and(|text| text.contains("\"@aws-sdk/")))
 }
 
 /// Installs `@aws-sdk/*` packages into the shared SDK folder (which grows as functions need
@@ -447,6 +490,31 @@ async fn python_finds(program: &Path, name: &str, search: &[PathBuf]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packages_that_declare_the_sdk_are_found() {
+        let dir = std::env::temp_dir().join(format!("stratus-deps-sdk-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let write = |package: &str, manifest: &str| {
+            let folder = dir.join(package);
+            let _ = std::fs::create_dir_all(&folder);
+            let _ = std::fs::write(folder.join("package.json"), manifest);
+        };
+        write("left-pad", r#"{"name":"left-pad","dependencies":{}}"#);
+        write("@scope/util", r#"{"name":"@scope/util"}"#);
+        assert!(!packages_declare_sdk(&dir));
+        // A peer dependency on the runtime's SDK, as Powertools' packages declare.
+        write(
+            "@aws-lambda-powertools/parameters",
+            r#"{"peerDependencies":{"@aws-sdk/client-ssm":">=3.x"}}"#,
+        );
+        assert!(packages_declare_sdk(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        write("@aws-sdk/client-s3", r#"{"name":"@aws-sdk/client-s3"}"#);
+        assert!(packages_declare_sdk(&dir), "the SDK's own scope");
+        assert!(!packages_declare_sdk(&dir.join("missing")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn finds_sdk_imports_in_both_module_systems() {
