@@ -244,11 +244,12 @@ impl Iam {
     }
 }
 
-/// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`), if it names one.
+/// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`), if it names one: twelve
+/// digits (AWS-managed ARNs such as `arn:aws:iam::aws:policy/...` name none).
 fn arn_account(arn: &str) -> Option<&str> {
     let mut parts = arn.strip_prefix("arn:")?.split(':');
     let account = parts.nth(3)?;
-    (!account.is_empty()).then_some(account)
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 fn now_seconds() -> i64 {
@@ -296,6 +297,7 @@ mod tests {
             ("arn:aws:s3:::bucket", None),
             ("*", None),
             ("arn:aws:iam", None),
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", None),
         ];
         for (arn, account) in cases {
             assert_eq!(arn_account(arn), account, "{arn}");

@@ -198,8 +198,9 @@ async fn prepare_node(context: &Context<'_>, paths: &mut Paths) -> Result<(), St
         }
     }
     if context.install {
-        let wanted = sdk_packages(&function.code_dir);
-        let code_imports_sdk = !wanted.is_empty();
+        let (wanted, scan_complete) = sdk_packages_and_completeness(&function.code_dir);
+        // A scan that could not read everything may have missed an import.
+        let code_may_import_sdk = !wanted.is_empty() || !scan_complete;
         let _installing = if wanted.is_empty() {
             None
         } else {
@@ -220,13 +221,15 @@ async fn prepare_node(context: &Context<'_>, paths: &mut Paths) -> Result<(), St
         // outside the code's own node_modules chain makes an ES-module handler's bootstrap start
         // a loader thread (40-90 ms of every cold start), which functions that never touch the
         // SDK should not pay because another function once had it installed.
-        let uses_sdk = code_imports_sdk
-            || !function.layer_dirs.is_empty()
-            || std::iter::once(&own_modules)
-                .chain(paths.modules.iter())
-                .any(|dir| packages_declare_sdk(dir));
-        if uses_sdk && sdk.join("node_modules").is_dir() {
-            paths.modules.push(sdk.join("node_modules"));
+        let cached = sdk.join("node_modules");
+        if cached.is_dir()
+            && (code_may_import_sdk
+                || !function.layer_dirs.is_empty()
+                || std::iter::once(&own_modules)
+                    .chain(paths.modules.iter())
+                    .any(|dir| packages_declare_sdk(dir)))
+        {
+            paths.modules.push(cached);
         }
     }
     Ok(())
@@ -401,7 +404,14 @@ fn digest_files(files: &[&Path]) -> u64 {
 
 /// Source files under `dir` with one of `extensions`, bounded in count and size.
 fn source_files(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
+    source_files_and_completeness(dir, extensions).0
+}
+
+/// [`source_files`], and whether they are all of them (no file over the size bound, the count
+/// bound not reached).
+fn source_files_and_completeness(dir: &Path, extensions: &[&str]) -> (Vec<PathBuf>, bool) {
     let mut found = Vec::new();
+    let mut complete = true;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&current) else {
@@ -409,7 +419,7 @@ fn source_files(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             if found.len() >= SCANNED_FILES_MAX {
-                return found;
+                return (found, false);
             }
             let path = entry.path();
             let name = entry.file_name();
@@ -422,13 +432,16 @@ fn source_files(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
                 .extension()
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| extensions.contains(&e))
-                && entry.metadata().is_ok_and(|m| m.len() <= SCANNED_FILE_BYTES_MAX)
             {
-                found.push(path);
+                if entry.metadata().is_ok_and(|m| m.len() <= SCANNED_FILE_BYTES_MAX) {
+                    found.push(path);
+                } else {
+                    complete = false;
+                }
             }
         }
     }
-    found
+    (found, complete)
 }
 
 fn code_mentions(dir: &Path, extensions: &[&str], needles: &[&str]) -> bool {
@@ -439,14 +452,21 @@ fn code_mentions(dir: &Path, extensions: &[&str], needles: &[&str]) -> bool {
 
 /// The `@aws-sdk/<name>` packages the code imports or requires.
 pub fn sdk_packages(dir: &Path) -> Vec<String> {
+    sdk_packages_and_completeness(dir).0
+}
+
+/// [`sdk_packages`], and whether every source file was read (a bundle over the size bound,
+/// or more files than the scan reads, may import more).
+fn sdk_packages_and_completeness(dir: &Path) -> (Vec<String>, bool) {
     let mut names = std::collections::BTreeSet::new();
-    for file in source_files(dir, &["js", "mjs", "cjs", "ts", "mts", "cts"]) {
+    let (files, complete) = source_files_and_completeness(dir, &["js", "mjs", "cjs", "ts", "mts", "cts"]);
+    for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
         names.extend(find_sdk_specifiers(&text));
     }
-    names.into_iter().collect()
+    (names.into_iter().collect(), complete)
 }
 
 fn find_sdk_specifiers(text: &str) -> Vec<String> {
@@ -459,7 +479,9 @@ fn find_sdk_specifiers(text: &str) -> Vec<String> {
             .chars()
             .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
             .collect();
-        if quoted && !name.is_empty() {
+        // `@aws-sdk/client-${name}` (a template literal) names no package.
+        let templated = after[name.len()..].starts_with("${");
+        if quoted && !name.is_empty() && !templated && !name.ends_with('-') {
             names.push(format!("@aws-sdk/{name}"));
         }
         rest = after;
@@ -523,6 +545,7 @@ mod tests {
             const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb');
             // see https://github.com/aws/@aws-sdk/readme (not a specifier)
             const s3 = await import(`@aws-sdk/client-s3`);
+            const any = await import(`@aws-sdk/client-${service}`);
         "#;
         assert_eq!(
             find_sdk_specifiers(text),
@@ -532,6 +555,19 @@ mod tests {
                 "@aws-sdk/client-s3"
             ]
         );
+    }
+
+    #[test]
+    fn a_scan_that_skips_a_big_bundle_says_so() {
+        let dir = std::env::temp_dir().join(format!("stratus-deps-bundle-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("small.mjs"), "export const handler = async () => 1;\n");
+        assert_eq!(sdk_packages_and_completeness(&dir), (Vec::new(), true));
+        let bundle = vec![b' '; SCANNED_FILE_BYTES_MAX as usize + 1];
+        let _ = std::fs::write(dir.join("bundle.js"), bundle);
+        assert_eq!(sdk_packages_and_completeness(&dir), (Vec::new(), false));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

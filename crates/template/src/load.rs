@@ -430,7 +430,7 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
                     &node.location,
                     format!("function '{logical_id}': LoggingConfig {key} applies only with LogFormat JSON; ignored"),
                 )
-                .with_hint("Lambda refuses log levels for a function that logs as Text"),
+                .with_hint("log levels take effect with LogFormat JSON only"),
             );
             return None;
         }
@@ -444,7 +444,7 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
     let system_level = level("SystemLogLevel", &["DEBUG", "INFO", "WARN"], diagnostics);
     let mut unapplied = Vec::new();
     if format == "JSON" {
-        unapplied.push("Lambda's START/END/REPORT lines stay plain text (SystemLogLevel is not applied)");
+        unapplied.push("START/END/REPORT lines stay plain text locally (SystemLogLevel is not applied)");
     }
     if config.get("LogGroup").is_some() {
         unapplied.push("logs stay under /aws/lambda/NAME (LogGroup is not applied)");
