@@ -450,13 +450,8 @@ fn code_mentions(dir: &Path, extensions: &[&str], needles: &[&str]) -> bool {
         .any(|file| std::fs::read_to_string(file).is_ok_and(|text| needles.iter().any(|needle| text.contains(needle))))
 }
 
-/// The `@aws-sdk/<name>` packages the code imports or requires.
-pub fn sdk_packages(dir: &Path) -> Vec<String> {
-    sdk_packages_and_completeness(dir).0
-}
-
-/// [`sdk_packages`], and whether every source file was read (a bundle over the size bound,
-/// or more files than the scan reads, may import more).
+/// The `@aws-sdk/<name>` packages the code imports or requires, and whether every source file
+/// was read (a bundle over the size bound, or more files than the scan reads, may import more).
 fn sdk_packages_and_completeness(dir: &Path) -> (Vec<String>, bool) {
     let mut names = std::collections::BTreeSet::new();
     let (files, complete) = source_files_and_completeness(dir, &["js", "mjs", "cjs", "ts", "mts", "cts"]);
