@@ -454,18 +454,25 @@ fn code_mentions(dir: &Path, extensions: &[&str], needles: &[&str]) -> bool {
 /// was read (a bundle over the size bound, or more files than the scan reads, may import more).
 fn sdk_packages_and_completeness(dir: &Path) -> (Vec<String>, bool) {
     let mut names = std::collections::BTreeSet::new();
-    let (files, complete) = source_files_and_completeness(dir, &["js", "mjs", "cjs", "ts", "mts", "cts"]);
+    let (files, mut complete) = source_files_and_completeness(dir, &["js", "mjs", "cjs", "ts", "mts", "cts"]);
     for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        names.extend(find_sdk_specifiers(&text));
+        let (found, built) = find_sdk_specifiers(&text);
+        names.extend(found);
+        // A specifier built at run time may name any package: as if the scan missed one.
+        complete &= !built;
     }
     (names.into_iter().collect(), complete)
 }
 
-fn find_sdk_specifiers(text: &str) -> Vec<String> {
+/// The `@aws-sdk/<name>` specifiers in `text`, and whether it also builds one (a template
+/// literal such as `@aws-sdk/client-${service}`, which names no package to install but may
+/// import any).
+fn find_sdk_specifiers(text: &str) -> (Vec<String>, bool) {
     let mut names = Vec::new();
+    let mut built = false;
     let mut rest = text;
     while let Some(position) = rest.find("@aws-sdk/") {
         let quoted = position > 0 && matches!(rest.as_bytes()[position - 1], b'\'' | b'"' | b'`');
@@ -474,14 +481,15 @@ fn find_sdk_specifiers(text: &str) -> Vec<String> {
             .chars()
             .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
             .collect();
-        // `@aws-sdk/client-${name}` (a template literal) names no package.
         let templated = after[name.len()..].starts_with("${");
-        if quoted && !name.is_empty() && !templated && !name.ends_with('-') {
+        if quoted && templated {
+            built = true;
+        } else if quoted && !name.is_empty() && !name.ends_with('-') {
             names.push(format!("@aws-sdk/{name}"));
         }
         rest = after;
     }
-    names
+    (names, built)
 }
 
 /// Whether the interpreter finds module `name` with `search` on its path (without importing it).
@@ -544,11 +552,18 @@ mod tests {
         "#;
         assert_eq!(
             find_sdk_specifiers(text),
-            vec![
-                "@aws-sdk/client-dynamodb",
-                "@aws-sdk/lib-dynamodb",
-                "@aws-sdk/client-s3"
-            ]
+            (
+                vec![
+                    "@aws-sdk/client-dynamodb".to_string(),
+                    "@aws-sdk/lib-dynamodb".to_string(),
+                    "@aws-sdk/client-s3".to_string()
+                ],
+                true
+            )
+        );
+        assert_eq!(
+            find_sdk_specifiers("import { S3Client } from '@aws-sdk/client-s3';"),
+            (vec!["@aws-sdk/client-s3".to_string()], false)
         );
     }
 
@@ -561,6 +576,13 @@ mod tests {
         assert_eq!(sdk_packages_and_completeness(&dir), (Vec::new(), true));
         let bundle = vec![b' '; SCANNED_FILE_BYTES_MAX as usize + 1];
         let _ = std::fs::write(dir.join("bundle.js"), bundle);
+        assert_eq!(sdk_packages_and_completeness(&dir), (Vec::new(), false));
+        // An import whose name is built at run time: any package may be asked for.
+        let _ = std::fs::remove_file(dir.join("bundle.js"));
+        let _ = std::fs::write(
+            dir.join("small.mjs"),
+            "await import(`@aws-sdk/client-${process.env.S}`);\n",
+        );
         assert_eq!(sdk_packages_and_completeness(&dir), (Vec::new(), false));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -192,8 +192,7 @@ impl Instance {
     /// `peak_mb`.
     pub fn read_peak(&mut self) {
         if let Some(usage) = self.memory().and_then(|m| m.usage()) {
-            self.peak_mb
-                .fetch_max(usage.peak_bytes.div_ceil(1024 * 1024), Ordering::Relaxed);
+            self.peak_mb.fetch_max(usage.peak_mb(), Ordering::Relaxed);
         }
     }
 

@@ -303,6 +303,18 @@ pub struct Usage {
     pub peak_bytes: u64,
 }
 
+impl Usage {
+    /// The peak in MB, rounded up (REPORT's figure).
+    pub fn peak_mb(&self) -> u64 {
+        self.peak_bytes.div_ceil(1024 * 1024)
+    }
+
+    /// What is resident now, in MB, rounded up.
+    pub fn resident_mb(&self) -> u64 {
+        self.resident_bytes.div_ceil(1024 * 1024)
+    }
+}
+
 impl Memory {
     pub fn open(pid: u32) -> Option<Memory> {
         Some(Memory {

@@ -71,10 +71,8 @@ impl Watched {
         let Some(usage) = self.memory.usage() else {
             return;
         };
-        self.peak_mb
-            .fetch_max(usage.peak_bytes.div_ceil(1024 * 1024), Ordering::Relaxed);
-        let used = usage.resident_bytes.div_ceil(1024 * 1024);
-        if enforce && used > self.limit_mb && !self.exceeded.swap(true, Ordering::SeqCst) {
+        self.peak_mb.fetch_max(usage.peak_mb(), Ordering::Relaxed);
+        if enforce && usage.resident_mb() > self.limit_mb && !self.exceeded.swap(true, Ordering::SeqCst) {
             // Flagged before the kill: whoever sees the process exit sees why.
             self.told.notify_one();
             process::kill_group(self.group);
@@ -92,7 +90,12 @@ impl Drop for Watch<'_> {
     fn drop(&mut self) {
         if let Ok(mut lists) = self.watchdog.lists.lock() {
             lists.busy.retain(|w| !Arc::ptr_eq(w, &self.watched));
-            lists.settling.push(Arc::clone(&self.watched));
+            // One reading per instance and tick, however many invocations it ended since (a
+            // warm instance ends dozens between two ticks).
+            let memory = &self.watched.memory;
+            if !lists.settling.iter().any(|w| Arc::ptr_eq(&w.memory, memory)) {
+                lists.settling.push(Arc::clone(&self.watched));
+            }
         }
     }
 }
@@ -142,10 +145,37 @@ impl Watchdog {
                 for watched in &busy {
                     watched.check(true);
                 }
+                // An instance busy again is read as such.
                 for watched in &settling {
-                    watched.check(false);
+                    if !busy.iter().any(|w| Arc::ptr_eq(&w.memory, &watched.memory)) {
+                        watched.check(false);
+                    }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instance_is_read_once_per_tick_however_many_invocations_it_ended() {
+        let watchdog = Watchdog::default();
+        let Some(memory) = Memory::open(std::process::id()).map(Arc::new) else {
+            panic!("cannot open this process's /proc files");
+        };
+        let Some(other) = Memory::open(std::process::id()).map(Arc::new) else {
+            panic!("cannot open this process's /proc files");
+        };
+        let peak = Arc::new(AtomicU64::new(0));
+        for _ in 0..3 {
+            drop(watchdog.watch(Arc::clone(&memory), 0, 128, Arc::clone(&peak)));
+        }
+        drop(watchdog.watch(other, 0, 128, Arc::new(AtomicU64::new(0))));
+        let lists = watchdog.lists.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(lists.busy.is_empty());
+        assert_eq!(lists.settling.len(), 2, "one entry per instance");
     }
 }

@@ -398,19 +398,23 @@ fn integer(node: Option<&Node>, field: &str, diagnostics: &mut Vec<Diagnostic>) 
 /// Lambda's own START/END/REPORT lines in JSON and custom log groups are not reproduced
 /// locally: a warning says so where they are asked for.
 fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut Vec<Diagnostic>) -> Logging {
-    let format = match config.get("LogFormat").map(plain).as_deref() {
-        None | Some("Text") => "Text",
-        Some("JSON") => "JSON",
-        Some(other) => {
-            if let Some(node) = config.get("LogFormat") {
+    // `None`: a format Lambda does not know (an error; levels are then checked but not also
+    // reported as ignored).
+    let known_format = match config.get("LogFormat") {
+        None => Some("Text"),
+        Some(node) => match plain(node).as_str() {
+            "Text" => Some("Text"),
+            "JSON" => Some("JSON"),
+            other => {
                 diagnostics.push(Diagnostic::error(
                     &node.location,
                     format!("function '{logical_id}': LoggingConfig LogFormat must be Text or JSON, not '{other}'"),
                 ));
+                None
             }
-            "Text"
-        }
+        },
     };
+    let format = known_format.unwrap_or("Text");
     let level = |key: &str, allowed: &[&str], diagnostics: &mut Vec<Diagnostic>| {
         let node = config.get(key)?;
         let value = plain(node);
@@ -424,7 +428,7 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
             ));
             return None;
         }
-        if format != "JSON" {
+        if known_format == Some("Text") {
             diagnostics.push(
                 Diagnostic::warning(
                     &node.location,
@@ -432,9 +436,8 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
                 )
                 .with_hint("log levels take effect with LogFormat JSON only"),
             );
-            return None;
         }
-        Some(value)
+        (format == "JSON").then_some(value)
     };
     let application_level = level(
         "ApplicationLogLevel",

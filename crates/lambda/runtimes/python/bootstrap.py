@@ -755,6 +755,15 @@ class RuntimeAPIClient(object):
     def close(self):
         self._close()
 
+    def _failed(self, sock):
+        """Closes a connection an exchange failed on. When it was the one
+        Stratus handed over, Stratus is gone: raise _Gone (no retry, and no
+        move to TCP, where another instance may listen by now)."""
+        handed = sock is self._direct
+        self._close()
+        if handed:
+            raise _Gone()
+
     # -- one request --------------------------------------------------------
 
     def _roundtrip(self, head, body=b""):
@@ -768,8 +777,6 @@ class RuntimeAPIClient(object):
             sock = self._sock
             if sock is None:
                 sock = self._connect()
-            elif sock is self._direct:
-                attempt = 1  # Stratus's own end: when it fails, Stratus is gone
             try:
                 if body and len(body) > _RECV:
                     sock.sendall(head)
@@ -778,7 +785,7 @@ class RuntimeAPIClient(object):
                     sock.sendall(head + body if body else head)
                 return self._read_response(sock)
             except (_Lost, OSError):
-                self._close()
+                self._failed(sock)
                 if attempt:
                     raise _Gone()
         raise _Gone()  # not reached
@@ -798,14 +805,12 @@ class RuntimeAPIClient(object):
             sock = self._sock
             if sock is None:
                 sock = self._connect()
-            elif sock is self._direct:
-                attempt = 1
             try:
                 sock.sendall(b"".join((head, body, self._next_request)))
                 first = self._read_response(sock)
                 break
             except (_Lost, OSError):
-                self._close()
+                self._failed(sock)
                 if attempt:
                     raise _Gone()
         sock = self._sock
@@ -816,10 +821,7 @@ class RuntimeAPIClient(object):
         try:
             return first, self._next_answer(self._read_response(sock))
         except (_Lost, OSError):
-            handed = sock is self._direct
-            self._close()
-            if handed:
-                raise _Gone()  # Stratus's own end failed: it is gone
+            self._failed(sock)
             return first, None
 
     def _read_response(self, sock):
