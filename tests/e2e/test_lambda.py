@@ -351,6 +351,7 @@ def test_process_dying_mid_invocation(lam, mode, code, description):
         expected = f"RequestId: {rid} Error: Runtime exited with error: {description}"
     assert r["payload"]["errorMessage"] == expected
     assert expected in r["log"] and "Runtime.ExitError" in r["log"]
+    assert log_lines(r["log"])[-1].rstrip().endswith("\tStatus: error\tError Type: Runtime.ExitError"), r["log"]
     assert wait_pids_gone([old_pid], 3) == []
     after = invoke(lam, "Exit", {})
     assert "FunctionError" not in after, after["payload"]
@@ -398,6 +399,7 @@ def test_memory_limit_is_enforced(lam, tmp_path):
     assert r["payload"]["errorType"] == "Runtime.OutOfMemory"
     assert r["payload"]["errorMessage"] == f"RequestId: {rid} Error: Runtime exited with error: signal: killed"
     assert "Runtime.OutOfMemory" in r["log"]
+    assert log_lines(r["log"])[-1].rstrip().endswith("\tStatus: error\tError Type: Runtime.OutOfMemory"), r["log"]
     report = _report_of(r["log"], rid)
     assert report["memory"] == "128"
     assert int(report["used"]) >= 128

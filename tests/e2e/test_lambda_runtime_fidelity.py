@@ -398,6 +398,59 @@ def test_logging_config_json_reaches_the_runtime(lam, function, level, shown, hi
                       "LogGroup": f"/aws/lambda/{function}"}, config
 
 
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def platform_records(log: str) -> list[dict]:
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return [record for record in records if str(record.get("type", "")).startswith("platform.")]
+
+
+@pytest.mark.parametrize("function", ["PyJsonLogs", "NodeJsonLogs"])
+def test_json_log_format_writes_lambdas_platform_records(lam, function):
+    # With LogFormat JSON, Lambda's own lines are JSON records too: platform.start before the
+    # function's output, platform.report after it, and no END record.
+    arn = lam.get_function_configuration(FunctionName=function)["FunctionArn"]
+    for _ in range(2):  # cold, then warm
+        r = invoke(lam, function, {}, LogType="Tail")
+        lines = r["log"].splitlines()
+        assert not any(line.startswith(("START ", "END ", "REPORT ")) for line in lines), r["log"]
+        platform = platform_records(r["log"])
+        assert [p["type"] for p in platform] == ["platform.start", "platform.report"], r["log"]
+        start, report = platform
+        assert lines[0] == json.dumps(start, separators=(",", ":")), r["log"]
+        assert lines[-1] == json.dumps(report, separators=(",", ":")), r["log"]
+        assert all(ISO_MS.match(p["time"]) for p in platform), platform
+        assert start["record"] == {"requestId": request_id(r), "functionArn": arn, "version": "$LATEST"}
+        record = report["record"]
+        assert record["requestId"] == request_id(r) and record["status"] == "success", record
+        metrics = record["metrics"]
+        assert metrics["memorySizeMB"] == 256 and 0 < metrics["maxMemoryUsedMB"] <= 256, metrics
+        init = metrics.get("initDurationMs", 0)
+        assert 0 < metrics["durationMs"] and metrics["billedDurationMs"] >= metrics["durationMs"] + init, metrics
+    assert "initDurationMs" not in metrics, metrics  # the second invocation was warm
+
+
+def test_json_platform_report_names_a_crash(lam):
+    r = invoke(lam, "PyJsonLogs", {"exit": True}, LogType="Tail")
+    assert r["FunctionError"] == "Unhandled", r
+    report = platform_records(r["log"])[-1]
+    assert report["type"] == "platform.report", r["log"]
+    assert report["record"]["status"] == "error", report
+    assert report["record"]["errorType"] == "Runtime.ExitError", report
+
+
+def test_system_log_level_warn_drops_the_platform_records(lam):
+    # platform.start and platform.report are INFO events: SystemLogLevel WARN leaves them out,
+    # and the function's own records stay.
+    r = invoke(lam, "PyJsonQuiet", {}, LogType="Tail")
+    assert r["payload"] == {"format": "JSON", "level": "INFO"}, r["payload"]
+    assert platform_records(r["log"]) == [], r["log"]
+    assert "RequestId:" not in r["log"], r["log"]
+    messages = [json.loads(line).get("message") for line in r["log"].splitlines() if line.startswith("{")]
+    assert "info line" in messages and "warn line" in messages, r["log"]
+
+
 def test_logging_config_text_is_the_default(lam):
     config = lam.get_function_configuration(FunctionName="PyConnections")["LoggingConfig"]
     assert config == {"LogFormat": "Text", "LogGroup": "/aws/lambda/PyConnections"}, config

@@ -346,22 +346,17 @@ impl FunctionState {
 
     fn failure(&self, request_id: &str, error_type: &str, message: String, started: Instant) -> Completed {
         let id: Arc<str> = Arc::from(request_id);
-        self.logs.push(
-            Some(&id),
-            format!("START RequestId: {request_id} Version: $LATEST"),
-            true,
-        );
+        self.logs.start(&id);
         self.logs.push(Some(&id), format!("{error_type}: {message}"), true);
-        self.logs.push(Some(&id), format!("END RequestId: {request_id}"), true);
-        let report = Report {
+        self.logs.finish(&Report {
             request_id: Arc::clone(&id),
             duration: started.elapsed(),
             memory_mb: self.config.memory_mb,
             max_memory_used_mb: 0,
             init_duration: None,
             status: Some("error"),
-        };
-        self.logs.push(Some(&id), report.line(), true);
+            error_type: Some(error_type.to_string()),
+        });
         Completed {
             request_id: request_id.to_string(),
             payload: error_payload(error_type, &message),
@@ -788,8 +783,7 @@ impl FunctionState {
         let picked = instance.initialized;
         if !picked {
             // Never reached the handler: START was not written by the runtime's `next`.
-            self.logs
-                .push(Some(id), format!("START RequestId: {id} Version: $LATEST"), true);
+            self.logs.start(id);
         }
         if let Some(line) = platform_line {
             for text in line.split('\n') {
@@ -808,6 +802,7 @@ impl FunctionState {
             },
             init_duration: if cold { init_duration } else { None },
             status,
+            error_type: status.and(error_type.clone()),
         };
         shared.close_invocation(report);
         let log = tail.then(|| self.logs.invocation(id));

@@ -106,9 +106,7 @@ impl Shared {
     /// line without its newline, which ends with the invocation.
     pub fn close_invocation(&self, report: Report) {
         self.read_output(PIPE_BYTES, true);
-        let id = Arc::clone(&report.request_id);
-        self.logs.push(Some(&id), format!("END RequestId: {id}"), true);
-        self.logs.push(Some(&id), report.line(), true);
+        self.logs.finish(&report);
     }
 
     /// Reads up to about `limit` bytes of what the pipe holds now and logs its complete lines
@@ -508,11 +506,7 @@ async fn next(shared: &Arc<Shared>) -> Response<Body> {
     };
     let deadline_ms = now_ms() + dispatch.timeout.as_millis() as u64;
     shared.set_log_request(Some(Arc::clone(&dispatch.request_id)));
-    shared.logs.push(
-        Some(&dispatch.request_id),
-        format!("START RequestId: {} Version: $LATEST", dispatch.request_id),
-        true,
-    );
+    shared.logs.start(&dispatch.request_id);
     if let Ok(mut open) = shared.open.lock() {
         *open = Some(Open {
             request_id: Arc::clone(&dispatch.request_id),

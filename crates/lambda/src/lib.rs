@@ -96,6 +96,8 @@ impl Lambda {
         for config in functions {
             let logs = Arc::new(LogBook::new(
                 &config.name,
+                &config.arn,
+                logs::SystemLog::of(&config.log_format, config.system_log_level.as_deref()),
                 options.log_lines_max,
                 Arc::clone(&sequence),
                 options.log_sink.clone(),

@@ -1,6 +1,7 @@
 //! Function logs: every line a function process writes, and the START / END / REPORT lines
-//! Lambda adds, kept per function in a bounded buffer (for the console and `LogType: Tail`) and
-//! passed to a sink (the terminal).
+//! Lambda adds (as `platform.start` / `platform.report` JSON records for a function whose
+//! LoggingConfig says JSON), kept per function in a bounded buffer (for the console and
+//! `LogType: Tail`) and passed to a sink (the terminal).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -24,9 +25,37 @@ pub struct LogLine {
     pub platform: bool,
 }
 
+/// How Lambda's own lines are written, from the function's LoggingConfig.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SystemLog {
+    /// `LogFormat: Text`: the START, END and REPORT lines.
+    #[default]
+    Text,
+    /// `LogFormat: JSON`: one `platform.start` and one `platform.report` record per invocation
+    /// (there is no END record), as Lambda writes them to CloudWatch.
+    Json,
+    /// `LogFormat: JSON` with `SystemLogLevel: WARN`: those two records are INFO events, so
+    /// neither is written.
+    JsonWarn,
+}
+
+impl SystemLog {
+    /// From LoggingConfig's `LogFormat` and `SystemLogLevel`.
+    pub fn of(format: &str, system_level: Option<&str>) -> SystemLog {
+        match (format, system_level) {
+            ("JSON", Some("WARN")) => SystemLog::JsonWarn,
+            ("JSON", _) => SystemLog::Json,
+            _ => SystemLog::Text,
+        }
+    }
+}
+
 /// The lines of one function, newest last, at most `lines_max`.
 pub struct LogBook {
     function: Arc<str>,
+    /// The unqualified ARN, for `platform.start`'s `functionArn`.
+    function_arn: Arc<str>,
+    system: SystemLog,
     lines: Mutex<VecDeque<LogLine>>,
     lines_max: usize,
     sequence: Arc<std::sync::atomic::AtomicU64>,
@@ -37,12 +66,16 @@ pub struct LogBook {
 impl LogBook {
     pub(crate) fn new(
         function: &str,
+        function_arn: &str,
+        system: SystemLog,
         lines_max: usize,
         sequence: Arc<std::sync::atomic::AtomicU64>,
         sink: Option<LogSink>,
     ) -> LogBook {
         LogBook {
             function: Arc::from(function),
+            function_arn: Arc::from(function_arn),
+            system,
             lines: Mutex::new(VecDeque::new()),
             lines_max: lines_max.max(1),
             sequence,
@@ -70,6 +103,34 @@ impl LogBook {
             lines.push_back(line);
         }
         self.changed.notify_waiters();
+    }
+
+    /// The invocation's START line (or `platform.start` record).
+    pub(crate) fn start(&self, request_id: &Arc<str>) {
+        let text = match self.system {
+            SystemLog::Text => format!("START RequestId: {request_id} Version: $LATEST"),
+            SystemLog::Json => serde_json::json!({
+                "time": crate::ids::iso_timestamp(now_ms()),
+                "type": "platform.start",
+                "record": {"requestId": &**request_id, "functionArn": &*self.function_arn, "version": "$LATEST"},
+            })
+            .to_string(),
+            SystemLog::JsonWarn => return,
+        };
+        self.push(Some(request_id), text, true);
+    }
+
+    /// The invocation's END and REPORT lines (or its `platform.report` record).
+    pub(crate) fn finish(&self, report: &Report) {
+        let id = &report.request_id;
+        match self.system {
+            SystemLog::Text => {
+                self.push(Some(id), format!("END RequestId: {id}"), true);
+                self.push(Some(id), report.line(), true);
+            }
+            SystemLog::Json => self.push(Some(id), report.record(now_ms()), true),
+            SystemLog::JsonWarn => {}
+        }
     }
 
     /// Lines with a sequence number above `after`, oldest first.
@@ -133,15 +194,21 @@ pub struct Report {
     pub init_duration: Option<Duration>,
     /// `timeout`, `error` (a crash) or none.
     pub status: Option<&'static str>,
+    /// With `error`: what failed (`Runtime.ExitError`, `Runtime.OutOfMemory`, …).
+    pub error_type: Option<String>,
 }
 
 impl Report {
-    pub fn line(&self) -> String {
-        // Since August 2025 Lambda bills the init phase of a cold start too.
-        let billed = (self.duration + self.init_duration.unwrap_or_default())
+    /// Billed Duration in ms. Since August 2025 Lambda bills the init phase of a cold start too.
+    fn billed_ms(&self) -> u128 {
+        (self.duration + self.init_duration.unwrap_or_default())
             .as_nanos()
             .div_ceil(1_000_000)
-            .max(1);
+            .max(1)
+    }
+
+    pub fn line(&self) -> String {
+        let billed = self.billed_ms();
         let mut line = format!(
             "REPORT RequestId: {}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
             self.request_id,
@@ -156,7 +223,38 @@ impl Report {
         if let Some(status) = self.status {
             line.push_str(&format!("\tStatus: {status}"));
         }
+        if let (Some("error"), Some(error_type)) = (self.status, &self.error_type) {
+            line.push_str(&format!("\tError Type: {error_type}"));
+        }
         line
+    }
+
+    /// The `platform.report` record of the JSON log format, written at `time_ms`.
+    pub fn record(&self, time_ms: u64) -> String {
+        let ms = |d: Duration| (d.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        let mut metrics = serde_json::json!({
+            "durationMs": ms(self.duration),
+            "billedDurationMs": self.billed_ms() as u64,
+            "memorySizeMB": self.memory_mb,
+            "maxMemoryUsedMB": self.max_memory_used_mb,
+        });
+        if let Some(init) = self.init_duration {
+            metrics["initDurationMs"] = ms(init).into();
+        }
+        let mut record = serde_json::json!({
+            "requestId": &*self.request_id,
+            "metrics": metrics,
+            "status": self.status.unwrap_or("success"),
+        });
+        if let (Some("error"), Some(error_type)) = (self.status, &self.error_type) {
+            record["errorType"] = error_type.as_str().into();
+        }
+        serde_json::json!({
+            "time": crate::ids::iso_timestamp(time_ms),
+            "type": "platform.report",
+            "record": record,
+        })
+        .to_string()
     }
 }
 
@@ -173,6 +271,7 @@ mod tests {
             max_memory_used_mb: 40,
             init_duration: Some(Duration::from_micros(150_500)),
             status: None,
+            error_type: None,
         };
         assert_eq!(
             report.line(),
@@ -186,6 +285,58 @@ mod tests {
         };
         assert!(exact.line().contains("Billed Duration: 3 ms"));
         assert!(exact.line().ends_with("Status: timeout"));
+    }
+
+    #[test]
+    fn report_record_has_lambdas_json_shape() {
+        let report = Report {
+            request_id: Arc::from("r1"),
+            duration: Duration::from_micros(1_234_567),
+            memory_mb: 128,
+            max_memory_used_mb: 40,
+            init_duration: Some(Duration::from_micros(150_500)),
+            status: None,
+            error_type: None,
+        };
+        // 2026-12-03T08:00:00.123Z
+        let record: serde_json::Value = serde_json::from_str(&report.record(1_796_284_800_123)).expect("a JSON record");
+        assert_eq!(
+            record,
+            serde_json::json!({
+                "time": "2026-12-03T08:00:00.123Z",
+                "type": "platform.report",
+                "record": {
+                    "requestId": "r1",
+                    "metrics": {"durationMs": 1234.567, "billedDurationMs": 1386, "memorySizeMB": 128,
+                                "maxMemoryUsedMB": 40, "initDurationMs": 150.5},
+                    "status": "success",
+                },
+            })
+        );
+        let crashed = Report {
+            init_duration: None,
+            status: Some("error"),
+            error_type: Some("Runtime.ExitError".to_string()),
+            ..report
+        };
+        let record: serde_json::Value = serde_json::from_str(&crashed.record(0)).expect("a JSON record");
+        assert_eq!(record["record"]["status"], "error");
+        assert_eq!(record["record"]["errorType"], "Runtime.ExitError");
+        assert!(record["record"]["metrics"].get("initDurationMs").is_none());
+        assert!(
+            crashed
+                .line()
+                .ends_with("\tStatus: error\tError Type: Runtime.ExitError")
+        );
+    }
+
+    #[test]
+    fn system_log_follows_format_and_level() {
+        assert_eq!(SystemLog::of("Text", None), SystemLog::Text);
+        assert_eq!(SystemLog::of("JSON", None), SystemLog::Json);
+        assert_eq!(SystemLog::of("JSON", Some("DEBUG")), SystemLog::Json);
+        assert_eq!(SystemLog::of("JSON", Some("INFO")), SystemLog::Json);
+        assert_eq!(SystemLog::of("JSON", Some("WARN")), SystemLog::JsonWarn);
     }
 
     #[test]

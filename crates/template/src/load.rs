@@ -445,23 +445,15 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
         diagnostics,
     );
     let system_level = level("SystemLogLevel", &["DEBUG", "INFO", "WARN"], diagnostics);
-    let mut unapplied = Vec::new();
-    if format == "JSON" {
-        unapplied.push("START/END/REPORT lines stay plain text locally (SystemLogLevel is not applied)");
-    }
-    if config.get("LogGroup").is_some() {
-        unapplied.push("logs stay under /aws/lambda/NAME (LogGroup is not applied)");
-    }
-    if !unapplied.is_empty() {
+    if let Some(group) = config.get("LogGroup") {
         diagnostics.push(
             Diagnostic::warning(
-                &config.location,
+                &group.location,
                 format!(
-                    "function '{logical_id}': LoggingConfig is applied in part locally: {}",
-                    unapplied.join("; ").replace("NAME", name)
+                    "function '{logical_id}': LoggingConfig LogGroup is not applied locally; logs stay under /aws/lambda/{name}"
                 ),
             )
-            .with_hint("the function's own logs follow LogFormat and ApplicationLogLevel, as on Lambda"),
+            .with_hint("LogFormat and the log levels are applied, as on Lambda"),
         );
     }
     let json = format == "JSON";

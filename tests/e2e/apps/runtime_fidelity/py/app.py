@@ -108,6 +108,8 @@ def connections(event, context):
 
 def json_logs(event, context):
     import os
+    if event.get("exit"):
+        os._exit(3)
     logging.getLogger().info("info line")
     logging.getLogger().warning("warn line")
     return {"format": os.environ.get("AWS_LAMBDA_LOG_FORMAT"), "level": os.environ.get("AWS_LAMBDA_LOG_LEVEL")}
