@@ -326,11 +326,19 @@ INIT_ERRORS = [
 @pytest.mark.parametrize("function,error_type,message_ok", INIT_ERRORS, ids=[c[0] for c in INIT_ERRORS])
 def test_init_errors_are_reported_as_the_runtime_reported_them(lam, function, error_type, message_ok):
     for attempt in range(2):  # init is retried on the next invocation, with the same outcome
-        r = invoke(lam, function, {})
+        r = invoke(lam, function, {}, LogType="Tail")
         assert r["FunctionError"] == "Unhandled"
         p = r["payload"]
         assert p.get("errorType") == error_type, f"attempt {attempt}: {p}"
         assert message_ok(p.get("errorMessage", "")), f"attempt {attempt}: {p}"
+        # INIT_REPORT before START, and REPORT naming the same error, as Lambda writes them.
+        lines = log_lines(r["log"])
+        init = [i for i, line in enumerate(lines) if line.startswith("INIT_REPORT")]
+        start = [i for i, line in enumerate(lines) if line.startswith("START RequestId:")]
+        assert len(init) == 1 and len(start) == 1 and init[0] < start[0], r["log"]
+        assert re.fullmatch(rf"INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error"
+                            rf"\tError Type: {re.escape(error_type)}", lines[init[0]]), lines[init[0]]
+        assert lines[-1].endswith(f"\tStatus: error\tError Type: {error_type}"), r["log"]
 
 
 @pytest.mark.parametrize("mode,code,description", [

@@ -440,6 +440,19 @@ def test_json_platform_report_names_a_crash(lam):
     assert report["record"]["errorType"] == "Runtime.ExitError", report
 
 
+def test_json_platform_records_of_a_failed_init(lam):
+    r = invoke(lam, "PyJsonNoModule", {}, LogType="Tail")
+    assert r["payload"]["errorType"] == "Runtime.ImportModuleError", r["payload"]
+    platform = platform_records(r["log"])
+    assert [p["type"] for p in platform] == ["platform.initReport", "platform.start", "platform.report"], r["log"]
+    init, _, report = platform
+    assert init["record"]["status"] == "error" and init["record"]["phase"] == "init", init
+    assert init["record"]["errorType"] == "Runtime.ImportModuleError", init
+    assert init["record"]["metrics"]["durationMs"] > 0, init
+    assert report["record"]["status"] == "error", report
+    assert report["record"]["errorType"] == "Runtime.ImportModuleError", report
+
+
 def test_system_log_level_warn_drops_the_platform_records(lam):
     # platform.start and platform.report are INFO events: SystemLogLevel WARN leaves them out,
     # and the function's own records stay.

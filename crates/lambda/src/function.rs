@@ -676,6 +676,12 @@ impl FunctionState {
     ) -> (Completed, bool) {
         let duration = since.elapsed();
         let timeout = self.config.timeout;
+        // An init that failed or ran out of time gets INIT_REPORT, before START, as on Lambda.
+        let init_failed = match &parts {
+            EndParts::Outcome(Outcome::InitError { .. }) => Some("error"),
+            EndParts::InitTimeout => Some("timeout"),
+            _ => None,
+        };
         let (payload, function_error, error_type, healthy, status, platform_line) = match parts {
             EndParts::Outcome(Outcome::Response(body)) => (body, None, None, true, None, None),
             EndParts::Outcome(Outcome::Error { body, error_type }) => {
@@ -781,6 +787,14 @@ impl FunctionState {
             crate::process::kill_group(instance.pid);
         }
         let picked = instance.initialized;
+        if let Some(init_status) = init_failed {
+            self.logs.init_report(
+                id,
+                instance.spawned_at.elapsed(),
+                init_status,
+                error_type.as_deref().filter(|_| init_status == "error"),
+            );
+        }
         if !picked {
             // Never reached the handler: START was not written by the runtime's `next`.
             self.logs.start(id);

@@ -120,6 +120,42 @@ impl LogBook {
         self.push(Some(request_id), text, true);
     }
 
+    /// INIT_REPORT (or a `platform.initReport` record) for an init phase that failed or timed
+    /// out, with the time since the process started.
+    pub(crate) fn init_report(&self, request_id: &Arc<str>, took: Duration, status: &str, error_type: Option<&str>) {
+        let text = match self.system {
+            SystemLog::Text => {
+                let mut line = format!(
+                    "INIT_REPORT Init Duration: {} ms\tPhase: init\tStatus: {status}",
+                    millis(took)
+                );
+                if let Some(error_type) = error_type {
+                    line.push_str(&format!("\tError Type: {error_type}"));
+                }
+                line
+            }
+            SystemLog::Json => {
+                let mut record = serde_json::json!({
+                    "initializationType": "on-demand",
+                    "phase": "init",
+                    "status": status,
+                    "metrics": {"durationMs": record_ms(took)},
+                });
+                if let Some(error_type) = error_type {
+                    record["errorType"] = error_type.into();
+                }
+                serde_json::json!({
+                    "time": crate::ids::iso_timestamp(now_ms()),
+                    "type": "platform.initReport",
+                    "record": record,
+                })
+                .to_string()
+            }
+            SystemLog::JsonWarn => return,
+        };
+        self.push(Some(request_id), text, true);
+    }
+
     /// The invocation's END and REPORT lines (or its `platform.report` record).
     pub(crate) fn finish(&self, report: &Report) {
         let id = &report.request_id;
@@ -184,6 +220,11 @@ pub fn millis(duration: Duration) -> String {
     format!("{:.2}", duration.as_secs_f64() * 1000.0)
 }
 
+/// Milliseconds with three decimals, as the JSON records give them.
+fn record_ms(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
 /// What REPORT says about one invocation.
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -231,15 +272,14 @@ impl Report {
 
     /// The `platform.report` record of the JSON log format, written at `time_ms`.
     pub fn record(&self, time_ms: u64) -> String {
-        let ms = |d: Duration| (d.as_secs_f64() * 1_000_000.0).round() / 1000.0;
         let mut metrics = serde_json::json!({
-            "durationMs": ms(self.duration),
+            "durationMs": record_ms(self.duration),
             "billedDurationMs": self.billed_ms() as u64,
             "memorySizeMB": self.memory_mb,
             "maxMemoryUsedMB": self.max_memory_used_mb,
         });
         if let Some(init) = self.init_duration {
-            metrics["initDurationMs"] = ms(init).into();
+            metrics["initDurationMs"] = record_ms(init).into();
         }
         let mut record = serde_json::json!({
             "requestId": &*self.request_id,
