@@ -638,6 +638,19 @@ function netModule() {
 // what was asked fails, and the runtime exits quietly. Only an answer with
 // `Connection: close` (which Stratus does not send) moves the client to TCP
 // (AWS_LAMBDA_RUNTIME_API).
+// The descriptor in `_STRATUS_RUNTIME_FD` (removed from the environment) when
+// it is an open socket; otherwise null, and the client uses TCP.
+function handedDescriptor() {
+  const fd = Number.parseInt(process.env._STRATUS_RUNTIME_FD ?? '', 10);
+  delete process.env._STRATUS_RUNTIME_FD;
+  if (!Number.isInteger(fd) || fd < 0) return null;
+  try {
+    return fs.fstatSync(fd).isSocket() ? fd : null;
+  } catch {
+    return null;
+  }
+}
+
 class DirectRapidClient extends RapidClient {
   constructor(hostPort, fd) {
     super(hostPort);
@@ -1384,9 +1397,8 @@ async function run(appRoot, handlerString) {
   patchConsole();
   const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '127.0.0.1:9001';
   // Stratus's own variable, not Lambda's: kept from the function's code.
-  const fd = Number.parseInt(process.env._STRATUS_RUNTIME_FD ?? '', 10);
-  delete process.env._STRATUS_RUNTIME_FD;
-  const client = Number.isInteger(fd) && fd >= 0 ? new DirectRapidClient(api, fd) : new RapidClient(api);
+  const fd = handedDescriptor();
+  const client = fd === null ? new RapidClient(api) : new DirectRapidClient(api, fd);
 
   // Until the first invocation, a crash is an init error.
   const errorCallbacks = {

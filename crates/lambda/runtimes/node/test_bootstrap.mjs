@@ -907,6 +907,24 @@ test('direct: nothing runs between invocations (frozen, as Lambda freezes the sa
   });
 });
 
+test('direct: a value that names no open socket means TCP', async () => {
+  // fd 987 is not open and fd 0 is no socket: both leave the bootstrap on AWS_LAMBDA_RUNTIME_API.
+  for (const value of ['987', '0']) {
+    const api = await new FakeRuntimeApi().start();
+    const files = { 'index.js': 'exports.handler = async () => process.env._STRATUS_RUNTIME_FD ?? null;' };
+    const proc = startBootstrap(api, makeDir(files), 'index.handler', { _STRATUS_RUNTIME_FD: value });
+    try {
+      const r = await api.invoke({});
+      assert.equal(r.kind, 'response', `${value}: ${proc.stderr}`);
+      assert.equal(r.body, 'null');
+      assert.equal(api.connections, 1);
+    } finally {
+      killChild(proc.child);
+      await api.close();
+    }
+  }
+});
+
 test('direct: errors and init errors are posted over the descriptor', async () => {
   await withDirectFunction({ 'index.js': 'exports.handler = async () => { throw new TypeError("bad"); };' }, 'index.handler', {}, async (api) => {
     const r = await api.invoke({});
