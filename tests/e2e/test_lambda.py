@@ -884,6 +884,27 @@ def test_hot_reload_runs_the_new_code(lam, app_dir):
     assert wait_pids_gone([first["pid"]], 3) == [], "the instance running the old code is stopped"
 
 
+def test_hot_reload_sees_a_package_install(lam, app_dir):
+    # node_modules is not walked file by file; an install shows in the folder and in the lock
+    # file npm rewrites there (node_modules/.package-lock.json).
+    modules = app_dir / "node-reload" / "node_modules"
+    (modules / "dep").mkdir(parents=True)
+    (modules / "dep" / "index.js").write_text('exports.version = "v1";\n')
+    (modules / ".package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}\n')
+    first = invoke(lam, "NodeReload", {})["payload"]
+    assert first["version"] == "v1", first
+    (modules / "dep" / "index.js").write_text('exports.version = "v2";\n')
+    (modules / ".package-lock.json").write_text('{"lockfileVersion": 3, "packages": {"node_modules/dep": {}}}\n')
+
+    def reloaded():
+        p = invoke(lam, "NodeReload", {})["payload"]
+        return p if p.get("version") != "v1" else None
+
+    second = wait_until(reloaded, 10, interval=0.2, message="the newly installed package")
+    assert second["version"] == "v2"
+    assert second["pid"] != first["pid"]
+
+
 # -- stratus invoke through the running server ---------------------------------------------------
 
 def test_cli_invoke_goes_through_the_running_server(lam, server, app_dir, tmp_path):

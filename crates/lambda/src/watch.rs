@@ -16,8 +16,12 @@ const IGNORED_DIRS: &[&str] = &[
     ".venv",
     "venv",
     ".aws-sam",
-    "node_modules",
 ];
+/// Installed Node packages are not walked (thousands of files); an install shows in the folder
+/// itself (a package added or removed) and in the file the package manager rewrites at every
+/// install: npm's `.package-lock.json`, pnpm's `.modules.yaml`, Yarn 1's `.yarn-integrity`.
+const NODE_MODULES: &str = "node_modules";
+const INSTALL_MARKERS: &[&str] = &[".package-lock.json", ".modules.yaml", ".yarn-integrity"];
 /// Entries looked at per fingerprint, so a huge folder costs a bounded walk.
 const ENTRIES_MAX: usize = 20_000;
 
@@ -46,6 +50,14 @@ pub fn fingerprint(dirs: &[PathBuf]) -> u64 {
                 }
                 let name = entry.file_name();
                 let Ok(kind) = entry.file_type() else { continue };
+                if kind.is_dir() && name == NODE_MODULES {
+                    let folder = entry.path();
+                    mix_stamp(&mut mix, &folder);
+                    for marker in INSTALL_MARKERS {
+                        mix_stamp(&mut mix, &folder.join(marker));
+                    }
+                    continue;
+                }
                 if kind.is_dir() {
                     if !IGNORED_DIRS.iter().any(|ignored| name == *ignored) {
                         pending.push(entry.path());
@@ -55,21 +67,27 @@ pub fn fingerprint(dirs: &[PathBuf]) -> u64 {
                 if ignored_file(&entry.path()) {
                     continue;
                 }
-                mix(entry.path().as_os_str().as_encoded_bytes());
-                if let Ok(metadata) = entry.metadata() {
-                    mix(&metadata.len().to_le_bytes());
-                    let modified = metadata
-                        .modified()
-                        .ok()
-                        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-                        .map(|d| d.as_nanos())
-                        .unwrap_or(0);
-                    mix(&modified.to_le_bytes());
-                }
+                mix_stamp(&mut mix, &entry.path());
             }
         }
     }
     hash
+}
+
+/// Mixes in a path with its size and modification time (nothing more when it does not exist).
+fn mix_stamp(mix: &mut impl FnMut(&[u8]), path: &Path) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    mix(path.as_os_str().as_encoded_bytes());
+    mix(&metadata.len().to_le_bytes());
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    mix(&modified.to_le_bytes());
 }
 
 /// Editors' swap and backup files, compiled Python.
@@ -95,6 +113,27 @@ mod tests {
         assert_eq!(before, fingerprint(&dirs), "caches do not count");
         let _ = std::fs::write(dir.join("app.py"), "def handler(e, c): return 22\n");
         assert_ne!(before, fingerprint(&dirs), "an edit counts");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_install_into_node_modules_counts_and_its_files_are_not_walked() {
+        let dir = std::env::temp_dir().join(format!("stratus-watch-nm-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(dir.join("node_modules/dep"));
+        let _ = std::fs::write(dir.join("index.js"), "exports.handler = async () => 1;\n");
+        let _ = std::fs::write(dir.join("node_modules/dep/index.js"), "module.exports = 1;\n");
+        let _ = std::fs::write(dir.join("node_modules/.package-lock.json"), "{}");
+        let dirs = vec![dir.clone()];
+        let before = fingerprint(&dirs);
+        let _ = std::fs::write(dir.join("node_modules/dep/index.js"), "module.exports = 22;\n");
+        assert_eq!(before, fingerprint(&dirs), "a package's own files are not walked");
+        let _ = std::fs::write(dir.join("node_modules/.package-lock.json"), r#"{"packages":{}}"#);
+        let after_install = fingerprint(&dirs);
+        assert_ne!(before, after_install, "npm rewrote its lock file: an install");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let _ = std::fs::create_dir_all(dir.join("node_modules/other"));
+        assert_ne!(after_install, fingerprint(&dirs), "a package added");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
