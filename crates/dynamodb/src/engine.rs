@@ -1089,6 +1089,11 @@ impl Engine {
                 return Ok(());
             }
             after = Some(last);
+            // On the in-memory store the write above never waits: without this, a big table's
+            // build would hold its worker thread from the first batch to the last, and requests
+            // queued behind it (DescribeTable, the writes the build races with) would wait for
+            // the whole build.
+            stratus_storage::yield_now().await;
         }
     }
 

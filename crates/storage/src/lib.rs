@@ -117,5 +117,13 @@ where
         .unwrap_or_else(|_| Err(StoreError("the store has shut down".to_string())))
 }
 
+/// Lets the runtime run its other tasks, and poll for I/O, before the caller goes on. A long
+/// job made of many writes calls it between them: the in-memory store commits inside `submit`,
+/// so `write` on it never waits, and such a job would otherwise hold its worker thread to the
+/// end.
+pub async fn yield_now() {
+    tokio::task::yield_now().await;
+}
+
 #[cfg(test)]
 mod suite;
