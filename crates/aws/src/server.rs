@@ -101,7 +101,8 @@ pub async fn serve(listener: TcpListener, endpoint: Arc<AwsEndpoint>, mut shutdo
                 let _ = stream.set_nodelay(true);
                 let endpoint = Arc::clone(&endpoint);
                 let mut stop = shutdown.clone();
-                connections.spawn(async move {
+                // Request bodies make hyper wake its own task mid-poll (see stratus_lambda::inline).
+                connections.spawn(stratus_lambda::inline::inline(async move {
                     let service = service_fn(move |request| {
                         let endpoint = Arc::clone(&endpoint);
                         let source_ip = Arc::clone(&source_ip);
@@ -118,7 +119,7 @@ pub async fn serve(listener: TcpListener, endpoint: Arc<AwsEndpoint>, mut shutdo
                             let _ = connection.await;
                         }
                     }
-                });
+                }));
             }
             _ = until_stopped(&mut shutdown) => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

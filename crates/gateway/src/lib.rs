@@ -966,7 +966,8 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, mut shutdown: w
                 let _ = stream.set_nodelay(true);
                 let gateway = Arc::clone(&gateway);
                 let mut stop = shutdown.clone();
-                connections.spawn(async move {
+                // Request bodies make hyper wake its own task mid-poll (see stratus_lambda::inline).
+                connections.spawn(stratus_lambda::inline::inline(async move {
                     let service = service_fn(move |request| {
                         let gateway = Arc::clone(&gateway);
                         async move { Ok::<_, Infallible>(gateway.handle(request, peer).await) }
@@ -983,7 +984,7 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, mut shutdown: w
                             let _ = connection.await;
                         }
                     }
-                });
+                }));
             }
             _ = until_stopped(&mut shutdown) => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

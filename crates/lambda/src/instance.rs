@@ -413,14 +413,14 @@ type Body = Full<Bytes>;
 async fn serve(listener: TcpListener, direct: Option<tokio::net::UnixStream>, shared: Arc<Shared>) {
     let mut connections = tokio::task::JoinSet::new();
     if let Some(stream) = direct {
-        connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+        connections.spawn(crate::inline::inline(serve_connection(stream, Arc::clone(&shared))));
     }
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+                connections.spawn(crate::inline::inline(serve_connection(stream, Arc::clone(&shared))));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }

@@ -11,6 +11,7 @@ mod deps;
 pub mod error;
 mod function;
 pub mod ids;
+pub mod inline;
 mod instance;
 pub mod logs;
 mod process;
