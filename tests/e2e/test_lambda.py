@@ -341,6 +341,18 @@ def test_init_errors_are_reported_as_the_runtime_reported_them(lam, function, er
         assert lines[-1].endswith(f"\tStatus: error\tError Type: {error_type}"), r["log"]
 
 
+def test_an_init_that_exits_gets_init_report_after_its_output(lam):
+    r = invoke(lam, "InitExit", {}, LogType="Tail")
+    assert r["FunctionError"] == "Unhandled"
+    assert r["payload"]["errorType"] == "Runtime.ExitError", r["payload"]
+    lines = log_lines(r["log"])
+    init = [i for i, line in enumerate(lines) if line.startswith("INIT_REPORT")]
+    assert len(init) == 1, r["log"]
+    assert lines[init[0]].endswith("\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"), r["log"]
+    start = [i for i, line in enumerate(lines) if line.startswith("START RequestId:")]
+    assert start and init[0] < start[0], r["log"]
+
+
 @pytest.mark.parametrize("mode,code,description", [
     ("exit", 3, "exit status 3"),
     ("exit", 0, None),

@@ -419,6 +419,9 @@ def test_json_log_format_writes_lambdas_platform_records(lam, function):
         assert [p["type"] for p in platform] == ["platform.start", "platform.report"], r["log"]
         start, report = platform
         assert lines[0] == json.dumps(start, separators=(",", ":")), r["log"]
+        # Keys in Lambda's order: time, type, record.
+        assert lines[0].startswith('{"time":"') and '","type":"platform.start","record":{"requestId":"' in lines[0]
+        assert '","type":"platform.report","record":{"requestId":"' in lines[-1], lines[-1]
         assert lines[-1] == json.dumps(report, separators=(",", ":")), r["log"]
         assert all(ISO_MS.match(p["time"]) for p in platform), platform
         assert start["record"] == {"requestId": request_id(r), "functionArn": arn, "version": "$LATEST"}

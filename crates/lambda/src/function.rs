@@ -680,6 +680,8 @@ impl FunctionState {
         let init_failed = match &parts {
             EndParts::Outcome(Outcome::InitError { .. }) => Some("error"),
             EndParts::InitTimeout => Some("timeout"),
+            // A new process that died (or was killed for its memory) before taking the event.
+            EndParts::Exited(_) | EndParts::OutOfMemory if cold && !instance.initialized => Some("error"),
             _ => None,
         };
         let (payload, function_error, error_type, healthy, status, platform_line) = match parts {
@@ -788,6 +790,8 @@ impl FunctionState {
         }
         let picked = instance.initialized;
         if let Some(init_status) = init_failed {
+            // What init wrote (its traceback) comes before INIT_REPORT, as on Lambda.
+            shared.flush_output();
             self.logs.init_report(
                 id,
                 instance.spawned_at.elapsed(),

@@ -101,6 +101,12 @@ impl Shared {
         self.logs.push(request.as_ref(), text, false);
     }
 
+    /// Logs what the output pipe holds now (at most one pipe's worth), a last line without its
+    /// newline included.
+    pub fn flush_output(&self) {
+        self.read_output(PIPE_BYTES, true);
+    }
+
     /// Writes END and REPORT after the function's output: what the pipe holds (at most one
     /// pipe's worth, so a process that keeps writing cannot hold the caller here), and a last
     /// line without its newline, which ends with the invocation.

@@ -109,12 +109,15 @@ impl LogBook {
     pub(crate) fn start(&self, request_id: &Arc<str>) {
         let text = match self.system {
             SystemLog::Text => format!("START RequestId: {request_id} Version: $LATEST"),
-            SystemLog::Json => serde_json::json!({
-                "time": crate::ids::iso_timestamp(now_ms()),
-                "type": "platform.start",
-                "record": {"requestId": &**request_id, "functionArn": &*self.function_arn, "version": "$LATEST"},
-            })
-            .to_string(),
+            SystemLog::Json => platform_record(
+                now_ms(),
+                "platform.start",
+                &ordered(&[
+                    ("requestId", Some(json(&**request_id))),
+                    ("functionArn", Some(json(&*self.function_arn))),
+                    ("version", Some(json("$LATEST"))),
+                ]),
+            ),
             SystemLog::JsonWarn => return,
         };
         self.push(Some(request_id), text, true);
@@ -134,23 +137,17 @@ impl LogBook {
                 }
                 line
             }
-            SystemLog::Json => {
-                let mut record = serde_json::json!({
-                    "initializationType": "on-demand",
-                    "phase": "init",
-                    "status": status,
-                    "metrics": {"durationMs": record_ms(took)},
-                });
-                if let Some(error_type) = error_type {
-                    record["errorType"] = error_type.into();
-                }
-                serde_json::json!({
-                    "time": crate::ids::iso_timestamp(now_ms()),
-                    "type": "platform.initReport",
-                    "record": record,
-                })
-                .to_string()
-            }
+            SystemLog::Json => platform_record(
+                now_ms(),
+                "platform.initReport",
+                &ordered(&[
+                    ("initializationType", Some(json("on-demand"))),
+                    ("phase", Some(json("init"))),
+                    ("status", Some(json(status))),
+                    ("errorType", error_type.map(json)),
+                    ("metrics", Some(ordered(&[("durationMs", Some(json(record_ms(took))))]))),
+                ]),
+            ),
             SystemLog::JsonWarn => return,
         };
         self.push(Some(request_id), text, true);
@@ -220,6 +217,38 @@ pub fn millis(duration: Duration) -> String {
     format!("{:.2}", duration.as_secs_f64() * 1000.0)
 }
 
+/// One JSON value, encoded.
+fn json(value: impl serde::Serialize) -> String {
+    serde_json::to_string(&value).unwrap_or_else(|_| "null".to_string())
+}
+
+/// A JSON object of already encoded values, keys in the order given, `None` left out (a map
+/// would sort the keys; Lambda's records have `time`, `type`, `record` in that order).
+fn ordered(fields: &[(&str, Option<String>)]) -> String {
+    let mut out = String::from("{");
+    for (key, value) in fields {
+        if let Some(value) = value {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&json(key));
+            out.push(':');
+            out.push_str(value);
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// A system log record of the JSON log format.
+fn platform_record(time_ms: u64, kind: &str, record: &str) -> String {
+    ordered(&[
+        ("time", Some(json(crate::ids::iso_timestamp(time_ms)))),
+        ("type", Some(json(kind))),
+        ("record", Some(record.to_string())),
+    ])
+}
+
 /// Milliseconds with three decimals, as the JSON records give them.
 fn record_ms(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
@@ -272,29 +301,24 @@ impl Report {
 
     /// The `platform.report` record of the JSON log format, written at `time_ms`.
     pub fn record(&self, time_ms: u64) -> String {
-        let mut metrics = serde_json::json!({
-            "durationMs": record_ms(self.duration),
-            "billedDurationMs": self.billed_ms() as u64,
-            "memorySizeMB": self.memory_mb,
-            "maxMemoryUsedMB": self.max_memory_used_mb,
-        });
-        if let Some(init) = self.init_duration {
-            metrics["initDurationMs"] = record_ms(init).into();
-        }
-        let mut record = serde_json::json!({
-            "requestId": &*self.request_id,
-            "metrics": metrics,
-            "status": self.status.unwrap_or("success"),
-        });
-        if let (Some("error"), Some(error_type)) = (self.status, &self.error_type) {
-            record["errorType"] = error_type.as_str().into();
-        }
-        serde_json::json!({
-            "time": crate::ids::iso_timestamp(time_ms),
-            "type": "platform.report",
-            "record": record,
-        })
-        .to_string()
+        let metrics = ordered(&[
+            ("durationMs", Some(json(record_ms(self.duration)))),
+            ("billedDurationMs", Some(json(self.billed_ms() as u64))),
+            ("memorySizeMB", Some(json(self.memory_mb))),
+            ("maxMemoryUsedMB", Some(json(self.max_memory_used_mb))),
+            ("initDurationMs", self.init_duration.map(|init| json(record_ms(init)))),
+        ]);
+        let error_type = match (self.status, &self.error_type) {
+            (Some("error"), Some(error_type)) => Some(json(error_type)),
+            _ => None,
+        };
+        let record = ordered(&[
+            ("requestId", Some(json(&*self.request_id))),
+            ("metrics", Some(metrics)),
+            ("status", Some(json(self.status.unwrap_or("success")))),
+            ("errorType", error_type),
+        ]);
+        platform_record(time_ms, "platform.report", &record)
     }
 }
 
@@ -352,6 +376,11 @@ mod tests {
                     "status": "success",
                 },
             })
+        );
+        // Keys in Lambda's order, not sorted.
+        assert_eq!(
+            report.record(1_796_284_800_123),
+            r#"{"time":"2026-12-03T08:00:00.123Z","type":"platform.report","record":{"requestId":"r1","metrics":{"durationMs":1234.567,"billedDurationMs":1386,"memorySizeMB":128,"maxMemoryUsedMB":40,"initDurationMs":150.5},"status":"success"}}"#
         );
         let crashed = Report {
             init_duration: None,
