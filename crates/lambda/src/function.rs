@@ -691,8 +691,9 @@ impl FunctionState {
                 (body, Some("Unhandled"), error_type, true, None, None)
             }
             EndParts::Outcome(Outcome::InitError { body, error_type }) => {
-                let error_type = error_type.or_else(|| body_error_type(&body));
-                (body, Some("Unhandled"), error_type, false, Some("error"), None)
+                // INIT_REPORT and REPORT name the header's type as Lambda checks it.
+                let error_type = platform_error_type(error_type.as_deref());
+                (body, Some("Unhandled"), Some(error_type), false, Some("error"), None)
             }
             EndParts::Outcome(Outcome::ResponseTooLarge) => {
                 let message = format!(
@@ -868,6 +869,29 @@ pub fn error_payload(error_type: &str, message: &str) -> Bytes {
     Bytes::from(serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string())
 }
 
+/// The error type Lambda's own records give a runtime-reported error: the runtime's
+/// `Lambda-Runtime-Function-Error-Type` when it is `Runtime.` or `Function.` and a capitalised
+/// word (`Runtime.ImportModuleError`), otherwise `Function.Unknown` for a `Function.` prefix and
+/// `Runtime.Unknown` for anything else, a missing header included. The caller's payload keeps
+/// the runtime's own `errorType`.
+fn platform_error_type(header: Option<&str>) -> String {
+    let header = header.unwrap_or("");
+    for prefix in ["Runtime.", "Function."] {
+        if let Some(word) = header.strip_prefix(prefix) {
+            let mut chars = word.chars();
+            let capitalised = chars.next().is_some_and(|c| c.is_ascii_uppercase());
+            if capitalised && word.len() >= 2 && chars.all(|c| c.is_ascii_alphabetic()) {
+                return header.to_string();
+            }
+        }
+    }
+    if header.starts_with("Function.") {
+        "Function.Unknown".to_string()
+    } else {
+        "Runtime.Unknown".to_string()
+    }
+}
+
 fn body_error_type(body: &Bytes) -> Option<String> {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()?
@@ -967,4 +991,29 @@ fn base_environment(config: &FunctionConfig, options: &LambdaOptions, logs: &Log
         nowhere.join("credentials").display().to_string(),
     );
     environment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::platform_error_type;
+
+    #[test]
+    fn runtime_error_types_are_checked_as_lambda_checks_them() {
+        let cases = [
+            (None, "Runtime.Unknown"),
+            (Some(""), "Runtime.Unknown"),
+            (Some("Runtime.ImportModuleError"), "Runtime.ImportModuleError"),
+            (Some("Function.MyError"), "Function.MyError"),
+            (Some("RuntimeError"), "Runtime.Unknown"),
+            (Some("Custom.InitFailed"), "Runtime.Unknown"),
+            (Some("Runtime.lowercase"), "Runtime.Unknown"),
+            (Some("Runtime.A"), "Runtime.Unknown"),
+            (Some("Runtime.My2Error"), "Runtime.Unknown"),
+            (Some("Function.bad"), "Function.Unknown"),
+            (Some(" Runtime.Spaced"), "Runtime.Unknown"),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(platform_error_type(header), expected, "{header:?}");
+        }
+    }
 }

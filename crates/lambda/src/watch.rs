@@ -19,9 +19,15 @@ const IGNORED_DIRS: &[&str] = &[
 ];
 /// Installed Node packages are not walked (thousands of files); an install shows in the folder
 /// itself (a package added or removed) and in the file the package manager rewrites at every
-/// install: npm's `.package-lock.json`, pnpm's `.modules.yaml`, Yarn 1's `.yarn-integrity`.
+/// install: npm's `.package-lock.json`, pnpm's `.modules.yaml`, Yarn 1's `.yarn-integrity` and
+/// Yarn 2+'s `.yarn-state.yml` (its `node-modules` linker).
 const NODE_MODULES: &str = "node_modules";
-const INSTALL_MARKERS: &[&str] = &[".package-lock.json", ".modules.yaml", ".yarn-integrity"];
+const INSTALL_MARKERS: &[&str] = &[
+    ".package-lock.json",
+    ".modules.yaml",
+    ".yarn-integrity",
+    ".yarn-state.yml",
+];
 /// Entries looked at per fingerprint, so a huge folder costs a bounded walk.
 const ENTRIES_MAX: usize = 20_000;
 
@@ -133,7 +139,14 @@ mod tests {
         assert_ne!(before, after_install, "npm rewrote its lock file: an install");
         std::thread::sleep(std::time::Duration::from_millis(20));
         let _ = std::fs::create_dir_all(dir.join("node_modules/other"));
-        assert_ne!(after_install, fingerprint(&dirs), "a package added");
+        let mut last = fingerprint(&dirs);
+        assert_ne!(after_install, last, "a package added");
+        for marker in INSTALL_MARKERS {
+            let _ = std::fs::write(dir.join(NODE_MODULES).join(marker), format!("{marker} rewritten"));
+            let now = fingerprint(&dirs);
+            assert_ne!(last, now, "{marker} rewritten: an install");
+            last = now;
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
