@@ -691,8 +691,17 @@ INVOKE_ERRORS = [
      lambda m: m == f"Function not found: {arn('Info', '1')}"),
     ("qualifier-in-name", dict(FunctionName="Info:live"), 404, "ResourceNotFoundException",
      lambda m: m == f"Function not found: {arn('Info', 'live')}"),
+    # Lambda's message is Jackson's, after two prefixes.
     ("invalid-json", dict(FunctionName="Info", Payload=b"{not json"), 400, "InvalidRequestContentException",
-     lambda m: m.startswith("Could not parse request body into json")),
+     lambda m: m == "Could not parse request body into json: Could not parse payload into json: Unexpected "
+                    "character ('n' (code 110)): was expecting double-quote to start field name\n"
+                    " at [Source: (byte[])\"{not json\"; line: 1, column: 3]"),
+    ("bare-word", dict(FunctionName="Info", Payload=b"notjson"), 400, "InvalidRequestContentException",
+     lambda m: m.startswith("Could not parse request body into json: Could not parse payload into json: "
+                            "Unrecognized token 'notjson': was expecting (JSON String, Number, Array, Object")),
+    ("not-utf8", dict(FunctionName="Info", Payload=b'{"a": "\xa7"}'), 400, "InvalidRequestContentException",
+     lambda m: m.startswith("Could not parse request body into json: Could not parse payload into json: "
+                            "Invalid UTF-8 start byte 0xa7")),
     ("sync-over-6mb", dict(FunctionName="Big", Payload=b'"' + b"x" * SIX_MB + b'"'), 413,
      "RequestTooLargeException",
      lambda m: m == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"),

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod inline;
 mod instance;
 pub mod logs;
+mod payload;
 mod process;
 pub mod runtime;
 mod watch;
@@ -249,9 +250,9 @@ impl Lambda {
         }
         if !call.payload_is_json
             && !call.payload.iter().all(u8::is_ascii_whitespace)
-            && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&call.payload)
+            && let Err(detail) = payload::check(&call.payload)
         {
-            return Err(InvokeError::InvalidRequestContent(json_error_text(&error)));
+            return Err(InvokeError::InvalidRequestContent(detail));
         }
         if !call.payload_is_json && call.payload.iter().all(u8::is_ascii_whitespace) {
             call.payload = Bytes::from_static(b"{}");
@@ -451,10 +452,6 @@ pub fn parse_function_name(name: &str) -> FunctionRef<'_> {
 
 /// Jackson-style wording is what AWS shows; serde's message with its position is close enough
 /// to act on.
-fn json_error_text(error: &serde_json::Error) -> String {
-    format!("{error}")
-}
-
 /// Finds and asks the interpreters of the app's runtimes (and compiles the Python bootstrap for
 /// them) right after start, so the first invocation does not wait for that (about 100 ms through
 /// a pyenv shim). An invocation that comes first waits for the same answer.
