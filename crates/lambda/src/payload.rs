@@ -275,6 +275,27 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_get_an_answer() {
+        // Every cut of some JSON, and pseudo-random bytes: an answer each, never a panic.
+        let doc = "{\"a\": [1, -2.5e3, true, null, \"x\\\"y\"],\n \"b\": {\"c\": \"caf\u{e9}\"}}".as_bytes();
+        for end in 0..=doc.len() {
+            let _ = check(&doc[..end]);
+        }
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let alphabet = b"{}[]\",:-0123456789aefln \n\\\xa7\xc3";
+                bytes.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            let _ = check(&bytes);
+        }
+    }
+
+    #[test]
     fn a_long_payload_is_quoted_in_part() {
         let mut payload = b"{".to_vec();
         payload.extend(std::iter::repeat_n(b'x', 700));
