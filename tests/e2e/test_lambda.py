@@ -127,6 +127,24 @@ def test_python_context_object(lam):
     assert ctx["identity_id"] is None
 
 
+# A custom log group (LoggingConfig.LogGroup) is what the function sees, and its streams carry
+# the function's name: YYYY/MM/DD/<function_name>[<version>]<environment id>
+# (docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html).
+@pytest.mark.parametrize("function,group_key,stream_key", [
+    ("CustomLogGroup", "log_group_name", "log_stream_name"),
+    ("NodeCustomLogGroup", "logGroupName", "logStreamName"),
+])
+def test_a_custom_log_group_is_the_one_the_function_sees(lam, function, group_key, stream_key):
+    r = invoke(lam, function, {})
+    ctx, env = r["payload"]["context"], r["payload"]["env"]
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == ctx[group_key] == "/custom/orders"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == ctx[stream_key]
+    assert re.fullmatch(rf"\d{{4}}/\d{{2}}/\d{{2}}/{function}\[\$LATEST\][0-9a-f]{{32}}", ctx[stream_key]), ctx
+    config = lam.get_function(FunctionName=function)["Configuration"]
+    assert config["LoggingConfig"]["LogGroup"] == "/custom/orders"
+    assert lam.get_function(FunctionName="Info")["Configuration"]["LoggingConfig"]["LogGroup"] == "/aws/lambda/Info"
+
+
 def test_invoked_function_arn_follows_the_name_used(lam):
     by_qualifier = invoke(lam, "Info", {}, Qualifier="$LATEST")
     assert by_qualifier["payload"]["context"]["invoked_function_arn"] == arn("Info", "$LATEST")

@@ -500,7 +500,7 @@ fn fnv(bytes: &[u8]) -> u32 {
 
 /// GetFunction's `LoggingConfig`: the levels appear with the JSON format only.
 fn logging_config(config: &stratus_lambda::FunctionConfig) -> serde_json::Value {
-    let mut logging = json!({"LogFormat": config.log_format, "LogGroup": format!("/aws/lambda/{}", config.name)});
+    let mut logging = json!({"LogFormat": config.log_format, "LogGroup": config.log_group_name()});
     if let Some(object) = logging.as_object_mut() {
         if let Some(level) = &config.application_log_level {
             object.insert("ApplicationLogLevel".to_string(), json!(level));

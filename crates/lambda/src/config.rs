@@ -50,6 +50,17 @@ pub struct FunctionConfig {
     pub log_format: String,
     pub application_log_level: Option<String>,
     pub system_log_level: Option<String>,
+    /// `LoggingConfig.LogGroup`, when the template names one.
+    pub log_group: Option<String>,
+}
+
+impl FunctionConfig {
+    /// The function's log group: the template's, else Lambda's default `/aws/lambda/NAME`.
+    pub fn log_group_name(&self) -> String {
+        self.log_group
+            .clone()
+            .unwrap_or_else(|| format!("/aws/lambda/{}", self.name))
+    }
 }
 
 /// Temporary credentials handed to one instance.

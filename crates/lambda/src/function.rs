@@ -274,7 +274,12 @@ impl FunctionState {
             "LAMBDA_RUNTIME_DIR".to_string(),
             launch.runtime_dir.display().to_string(),
         );
-        environment.insert("AWS_LAMBDA_LOG_STREAM_NAME".to_string(), ids::log_stream_name());
+        // A custom log group's streams carry the function's name, as Lambda names them.
+        let stream_function = self.config.log_group.as_ref().map(|_| self.config.name.as_str());
+        environment.insert(
+            "AWS_LAMBDA_LOG_STREAM_NAME".to_string(),
+            ids::log_stream_name(stream_function),
+        );
         let credentials = context.options.credentials.issue(&self.config, instance_id);
         environment.insert("AWS_ACCESS_KEY_ID".to_string(), credentials.access_key_id.clone());
         environment.insert(
@@ -949,11 +954,7 @@ fn base_environment(config: &FunctionConfig, options: &LambdaOptions, logs: &Log
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
         config.memory_mb.to_string(),
     );
-    set(
-        &mut environment,
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        format!("/aws/lambda/{}", config.name),
-    );
+    set(&mut environment, "AWS_LAMBDA_LOG_GROUP_NAME", config.log_group_name());
     set(
         &mut environment,
         "AWS_LAMBDA_INITIALIZATION_TYPE",

@@ -59,15 +59,17 @@ pub fn trace_id() -> String {
     )
 }
 
-/// `2026/12/03/[$LATEST]0123456789abcdef0123456789abcdef`.
-pub fn log_stream_name() -> String {
+/// `2026/12/03/[$LATEST]0123456789abcdef0123456789abcdef`; in a custom log group, with the
+/// function's name before `[$LATEST]`, as Lambda names the streams there.
+pub fn log_stream_name(function: Option<&str>) -> String {
     let days = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() / 86_400)
         .unwrap_or(0);
     let (year, month, day) = civil_from_days(days as i64);
     format!(
-        "{year:04}/{month:02}/{day:02}/[$LATEST]{:016x}{:016x}",
+        "{year:04}/{month:02}/{day:02}/{}[$LATEST]{:016x}{:016x}",
+        function.unwrap_or(""),
         random_u64(),
         random_u64()
     )

@@ -156,6 +156,7 @@ pub fn function_configs(app: &App, cache_dir: &Path) -> (Vec<FunctionConfig>, Ve
             log_format: function.logging.format.clone(),
             application_log_level: function.logging.application_level.clone(),
             system_log_level: function.logging.system_level.clone(),
+            log_group: function.logging.group.clone(),
         });
     }
     (configs, warnings)

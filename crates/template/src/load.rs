@@ -445,22 +445,39 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
         diagnostics,
     );
     let system_level = level("SystemLogLevel", &["DEBUG", "INFO", "WARN"], diagnostics);
-    if let Some(group) = config.get("LogGroup") {
-        diagnostics.push(
-            Diagnostic::warning(
-                &group.location,
-                format!(
-                    "function '{logical_id}': LoggingConfig LogGroup is not applied locally; logs stay under /aws/lambda/{name}"
-                ),
-            )
-            .with_hint("LogFormat and the log levels are applied, as on Lambda"),
-        );
-    }
+    let group = config.get("LogGroup").and_then(|node| {
+        let group = plain(node);
+        // The API's constraint on LoggingConfig.LogGroup: 1 to 512 of these characters.
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#');
+        if group.is_empty() || group.len() > 512 || !group.chars().all(allowed) {
+            diagnostics.push(
+                Diagnostic::error(
+                    &node.location,
+                    format!("function '{logical_id}': LoggingConfig LogGroup '{group}' is not a log group name"),
+                )
+                .with_hint("1 to 512 characters: letters, digits and . - _ / #"),
+            );
+            return None;
+        }
+        if group != format!("/aws/lambda/{name}") {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &node.location,
+                    format!(
+                        "function '{logical_id}': its log group is {group} (AWS_LAMBDA_LOG_GROUP_NAME, the context, GetFunction); its logs stay in Stratus's terminal and console"
+                    ),
+                )
+                .with_hint("no CloudWatch Logs locally"),
+            );
+        }
+        Some(group)
+    });
     let json = format == "JSON";
     Logging {
         format: format.to_string(),
         application_level: json.then(|| application_level.unwrap_or_else(|| "INFO".to_string())),
         system_level: json.then(|| system_level.unwrap_or_else(|| "INFO".to_string())),
+        group,
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Logging {
     pub application_level: Option<String>,
     /// `SystemLogLevel` (JSON only).
     pub system_level: Option<String>,
+    /// `LogGroup`: the log group the function names (`/aws/lambda/NAME` unless set).
+    pub group: Option<String>,
 }
 
 impl Default for Logging {
@@ -87,6 +89,7 @@ impl Default for Logging {
             format: "Text".to_string(),
             application_level: None,
             system_level: None,
+            group: None,
         }
     }
 }

@@ -51,6 +51,9 @@ pub fn render(app: &App) -> String {
                 logging.system_level.as_deref().unwrap_or("-")
             );
         }
+        if let Some(group) = &function.logging.group {
+            let _ = writeln!(out, "  log group: {group}");
+        }
         for (name, value) in &function.environment {
             let _ = writeln!(out, "  env {name}={value}");
         }
