@@ -459,7 +459,17 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
             );
             return None;
         }
-        if group != format!("/aws/lambda/{name}") {
+        if group.starts_with("aws/") {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &node.location,
+                    format!(
+                        "function '{logical_id}': LoggingConfig LogGroup '{group}' begins with aws/, a name Lambda cannot create: on AWS its logs would not reach CloudWatch"
+                    ),
+                )
+                .with_hint("choose a name that does not begin with aws/"),
+            );
+        } else if group != format!("/aws/lambda/{name}") {
             diagnostics.push(
                 Diagnostic::warning(
                     &node.location,
