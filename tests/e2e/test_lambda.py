@@ -374,6 +374,9 @@ def test_an_init_that_exits_gets_init_report_after_its_output(lam):
     assert lines[init[0]].endswith("\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"), r["log"]
     start = [i for i, line in enumerate(lines) if line.startswith("START RequestId:")]
     assert start and init[0] < start[0], r["log"]
+    # What init printed before it exited comes before INIT_REPORT.
+    printed = [i for i, line in enumerate(lines) if "init is about to exit" in line]
+    assert printed and printed[0] < init[0], r["log"]
 
 
 @pytest.mark.parametrize("mode,code,description", [

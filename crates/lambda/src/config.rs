@@ -50,7 +50,7 @@ pub struct FunctionConfig {
     pub log_format: String,
     pub application_log_level: Option<String>,
     pub system_log_level: Option<String>,
-    /// `LoggingConfig.LogGroup`, when the template names one.
+    /// `LoggingConfig.LogGroup`, when the template names one other than the default.
     pub log_group: Option<String>,
 }
 

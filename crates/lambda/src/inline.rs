@@ -14,8 +14,8 @@
 //! future is being polled only marks it, and the inner future is polled again at once, in the
 //! same task poll, at most [`REPOLLS_MAX`] times in a row; then the task yields as before (hyper's
 //! own yield after 16 passes of its dispatcher loop is such a wake-up: it is held back for at
-//! most those few re-polls). A wake-up
-//! at any other time goes straight to the task's waker, so nothing is delayed or lost.
+//! most those few re-polls). A wake-up at any other time goes straight to the task's waker, so
+//! nothing is delayed or lost.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -450,8 +450,6 @@ pub fn parse_function_name(name: &str) -> FunctionRef<'_> {
     }
 }
 
-/// Jackson-style wording is what AWS shows; serde's message with its position is close enough
-/// to act on.
 /// Finds and asks the interpreters of the app's runtimes (and compiles the Python bootstrap for
 /// them) right after start, so the first invocation does not wait for that (about 100 ms through
 /// a pyenv shim). An invocation that comes first waits for the same answer.

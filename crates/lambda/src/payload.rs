@@ -282,13 +282,13 @@ mod tests {
             let _ = check(&doc[..end]);
         }
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let alphabet = b"{}[]\",:-0123456789aefln \n\\\xa7\xc3";
         for _ in 0..2000 {
             let mut bytes = Vec::new();
             for _ in 0..(state % 24) {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                let alphabet = b"{}[]\",:-0123456789aefln \n\\\xa7\xc3";
                 bytes.push(alphabet[(state % alphabet.len() as u64) as usize]);
             }
             let _ = check(&bytes);

@@ -459,6 +459,10 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
             );
             return None;
         }
+        if group == format!("/aws/lambda/{name}") {
+            // Lambda's default group, named: nothing custom about it (nor its streams' names).
+            return None;
+        }
         if group.starts_with("aws/") {
             diagnostics.push(
                 Diagnostic::warning(
@@ -469,7 +473,7 @@ fn logging_config(config: &Node, logical_id: &str, name: &str, diagnostics: &mut
                 )
                 .with_hint("choose a name that does not begin with aws/"),
             );
-        } else if group != format!("/aws/lambda/{name}") {
+        } else {
             diagnostics.push(
                 Diagnostic::warning(
                     &node.location,

@@ -79,7 +79,7 @@ pub struct Logging {
     pub application_level: Option<String>,
     /// `SystemLogLevel` (JSON only).
     pub system_level: Option<String>,
-    /// `LogGroup`: the log group the function names (`/aws/lambda/NAME` unless set).
+    /// `LogGroup`, when it names a group other than Lambda's default `/aws/lambda/NAME`.
     pub group: Option<String>,
 }
 
